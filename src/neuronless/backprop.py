@@ -1,0 +1,169 @@
+"""Backpropagation: the loss of a batch and its gradient with respect to ``params``.
+
+Contract: ``loss_and_grads(net, X, Y, loss, l2)`` returns the cost (summed over outputs,
+averaged over the ``m`` samples, plus ``l2/(2m) * sum(w**2)`` over non-bias weights) and its
+gradient as one flat vector laid out like ``net.params``. The backward pass reads the
+:class:`~neuronless.network.Trace` that ``Workspace.forward`` recorded, layer by layer:
+
+* output layer: ``delta = d cost/d z`` (fused ``(a - y)/m`` for softmax + cross-entropy and
+  sigmoid + binary cross-entropy, times the steepness);
+* every layer: ``grads_W[:-1] = input.T @ delta`` and ``grads_W[-1] = delta`` summed over
+  samples;
+* going down: ``d cost/d a_prev = delta @ W[:-1].T``, then times ``f'`` and the steepness.
+
+Masked connections get zero gradient. Nothing here updates parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ConfigError, ShapeError
+from .losses import Loss, get_loss
+from .network import Network, Workspace, views
+
+Array = NDArray[Any]
+
+
+class Backprop:
+    """Loss and gradient for one network, loss and batch size, reusing every buffer.
+
+    ``bp(X, Y)`` fills ``bp.grads`` (a flat vector laid out like ``net.params``; per-layer
+    views in ``bp.grad_views``) and returns the loss. The training loop keeps one per batch
+    size, so a training step allocates nothing.
+    """
+
+    def __init__(
+        self, net: Network, batch: int, loss: str | Loss = "mse", l2: float = 0.0
+    ) -> None:
+        self.net = net
+        self.loss = get_loss(loss)
+        out = net.layers[-1]
+        if self.loss.partner is not None:
+            if out.uniform is None:
+                raise ConfigError(
+                    f"loss {self.loss.name!r} needs a single {self.loss.partner} activation on "
+                    "the whole output layer; this one mixes activations. Use loss='mse'."
+                )
+            self.loss.check_output(out.uniform)
+        if not (np.isfinite(l2) and l2 >= 0):
+            raise ConfigError(f"l2 must be a non-negative number; got {l2!r}.")
+        self.l2 = float(l2)
+        self.fused = self.loss.partner is not None
+        self.ws = Workspace(net, batch)
+        self.grads: Array = np.zeros_like(net.params)
+        self.grad_views = views(self.grads, net.shapes)
+        self.pscratch = np.empty_like(net.params) if self.l2 else None
+
+    def __call__(self, X: Array, Y: Array) -> float:
+        """Return the loss of ``(X, Y)`` and leave its gradient in ``self.grads``."""
+        net, ws, g = self.net, self.ws, self.grad_views
+        m = X.shape[0]
+        n_layers = len(net.weights)
+        L = n_layers - 1
+        trace = ws.forward(X, activate_output=not self.fused)
+        a_out, delta = ws.a[L], ws.delta[L]
+        if self.fused:
+            steep = ws.steep[L]
+            scale = steep / m if not isinstance(steep, float) else steep / m
+            total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, scale, delta,  # type: ignore[arg-type]
+                                             ws.scratch[L], ws.row)
+        else:
+            total = self.loss.total(a_out, Y)
+            self.loss.grad_into(a_out, Y, delta)
+            delta *= 1.0 / m
+            net.layers[L].backward_(delta, a_out, ws.z[L], ws.steep[L], ws.scratch[L],
+                                    ws.bool_mask[L])
+        if net.shortcut:
+            for h in range(L):
+                ws.delta[h].fill(0.0)
+        for k in range(L, -1, -1):
+            d = ws.delta[k]
+            inp = trace.layers[k].input
+            np.matmul(inp.T, d, out=g[k][:-1])
+            np.dot(ws.ones, d, out=g[k][-1])
+            if k == 0:
+                break
+            W_in = net.weights[k][:-1]
+            if ws.cat is None:
+                np.matmul(d, W_in.T, out=ws.delta[k - 1])
+            else:
+                gin = ws.gin[k]
+                np.matmul(d, W_in.T, out=gin)
+                fan = net.fan_ins
+                for h in range(k):  # layer h's output sits in columns fan[h] : fan[h] + n_h
+                    ws.delta[h] += gin[:, fan[h] : fan[h] + net.sizes[h + 1]]
+            h = k - 1
+            net.layers[h].backward_(ws.delta[h], ws.a[h], ws.z[h], ws.steep[h], ws.scratch[h],
+                                    ws.bool_mask[h])
+        loss = total / m
+        if net.mask is not None:
+            self.grads *= net.mask
+        if self.l2:
+            p = self.pscratch
+            assert p is not None
+            np.multiply(net.params, net.regularized, out=p)
+            loss += self.l2 / (2 * m) * float(np.vdot(p, p))
+            p *= self.l2 / m
+            self.grads += p
+        return loss
+
+
+def check_targets(net: Network, X: Any, Y: Any) -> tuple[Array, Array]:
+    """Validate a batch for the network: return ``(X, Y)`` as 2-D arrays of its dtype."""
+    X2 = net.check_input(X)
+    Y2 = np.asarray(Y)
+    if not (np.issubdtype(Y2.dtype, np.number) or Y2.dtype == bool):
+        raise ShapeError(
+            f"Y must hold numbers; got dtype {Y2.dtype}. Turn class labels into one-hot rows "
+            "with neuronless.one_hot."
+        )
+    Y2 = Y2.astype(net.dtype, copy=False)
+    if Y2.ndim == 1 and net.n_outputs == 1 and Y2.shape[0] == X2.shape[0]:
+        Y2 = Y2.reshape(-1, 1)
+    elif Y2.ndim == 1 and Y2.shape[0] == net.n_outputs and X2.shape[0] == 1:
+        Y2 = Y2.reshape(1, -1)
+    if Y2.ndim != 2 or Y2.shape != (X2.shape[0], net.n_outputs):
+        raise ShapeError(
+            f"Y must have shape ({X2.shape[0]}, {net.n_outputs}): one row of {net.n_outputs} "
+            f"targets per sample of X; got {Y2.shape}. For class labels use neuronless.one_hot."
+        )
+    return np.ascontiguousarray(X2), np.ascontiguousarray(Y2)
+
+
+def loss_and_grads(
+    net: Network, X: Any, Y: Any, loss: str | Loss = "mse", l2: float = 0.0
+) -> tuple[float, Array]:
+    """Return the cost of ``(X, Y)`` and its gradient with respect to ``net.params``.
+
+    Parameters
+    ----------
+    net : Network
+    X : array, shape (m, n_in)
+    Y : array, shape (m, n_out)
+    loss : "mse", "binary_cross_entropy" or "cross_entropy"
+        Summed over outputs, averaged over the ``m`` samples.
+    l2 : float
+        Adds ``l2/(2m) * sum(w**2)`` over every weight except the biases.
+
+    Returns
+    -------
+    loss : float
+    grads : ndarray
+        Same layout as ``net.params``; ``neuronless.network.views(grads, net.shapes)`` gives
+        matrices shaped like ``net.weights``.
+
+    >>> import numpy as np
+    >>> net = Network.from_weights([np.array([[0.5], [0.1]]), np.array([[-1.0], [0.3]])],
+    ...                            ["identity", "identity"])
+    >>> loss, grads = loss_and_grads(net, [[2.0]], [[0.2]], "mse")
+    >>> loss, grads.tolist()      # W0 (input row, bias), then W1 (hidden row, bias)
+    (0.5, [2.0, 1.0, -1.1, -1.0])
+    """
+    X2, Y2 = check_targets(net, X, Y)
+    bp = Backprop(net, X2.shape[0], loss, l2)
+    value = bp(X2, Y2)
+    return value, bp.grads

@@ -1,0 +1,205 @@
+"""Costs: a value and its gradient, side by side.
+
+Convention (the Stanford ML course's, and scikit-learn's): a cost is **summed over outputs and
+averaged over samples**. For ``m`` samples, outputs ``a`` and targets ``y``:
+
+* ``mse``: ``1/(2m) * sum((a - y)**2)`` (the 1/2 makes the gradient ``(a - y)/m``);
+* ``binary_cross_entropy``: ``-1/m * sum(y*log(a) + (1-y)*log(1-a))`` for sigmoid outputs
+  (one or several independent labels per sample), computed from the logits so that it never
+  takes ``log(0)``;
+* ``cross_entropy``: ``-1/m * sum(y*log(a))`` for softmax outputs, computed from the logits as
+  ``logsumexp(x) - y.x`` (each target row is a probability distribution, usually one-hot).
+
+With a sigmoid (binary cross-entropy) or softmax (cross-entropy) output, d cost/d x is
+``(a - y)/m``: each loss knows its partner activation and uses that one fused, stable form
+rather than dividing by ``a(1 - a)``. L2 regularisation is added by the network code, not here.
+
+Nothing here knows about layers; ``forward_delta_`` and ``grad_into`` work on the output
+layer's buffers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import Activation
+from .errors import ConfigError
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A cost function of the outputs ``a`` and targets ``y`` (summed over outputs, averaged over samples).
+
+    ``partner`` names the output activation whose fused gradient this loss uses (``None`` for
+    MSE, which works with any output activation). Subclasses implement :meth:`total`,
+    :meth:`grad` and :meth:`forward_delta_`.
+    """
+
+    name: str
+    partner: str | None = None
+
+    def check_output(self, activation: Activation) -> None:
+        """Raise ConfigError if this loss cannot be used after ``activation``."""
+        if self.partner is not None and activation.name != self.partner:
+            raise ConfigError(
+                f"loss {self.name!r} needs a {self.partner} output layer; got {activation.name!r}. "
+                f"Create the network with output={self.partner!r}, or use loss='mse'."
+            )
+
+    def value(self, a: Array, y: Array, x: Array | None = None) -> float:
+        """Return the cost: summed over outputs, averaged over the ``len(a)`` samples.
+
+        ``x`` (the output layer's scaled net input) makes the cross-entropies exact for
+        saturated outputs; without it they are computed from ``a`` with clipping.
+        """
+        return self.total(a, y, x) / a.shape[0]
+
+    def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        raise NotImplementedError
+
+    def grad(self, a: Array, y: Array) -> Array:
+        """Return d(sum-form cost)/d a (divide by ``m`` for the averaged cost)."""
+        raise NotImplementedError
+
+    def forward_delta_(
+        self,
+        x: Array,
+        y: Array,
+        activation: Activation,
+        scale: float,
+        delta: Array,
+        scratch: Array,
+        row: Array,
+    ) -> float:
+        """Fused output step for a loss with a partner activation, in place.
+
+        ``x`` is the output layer's scaled net input. On return ``x`` holds ``a = f(x)``,
+        ``delta`` holds ``scale * d total/d x`` and the summed (not averaged) cost is returned.
+        ``scratch`` is a spare buffer shaped like ``x``, ``row`` one shaped ``(m, 1)``.
+        """
+        raise NotImplementedError
+
+    def grad_into(self, a: Array, y: Array, out: Array) -> None:
+        """Write :meth:`grad` into ``out`` (no allocation where the loss allows it)."""
+        out[...] = self.grad(a, y)
+
+
+class _MSE(Loss):
+    def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        d = a - y
+        return 0.5 * float(np.vdot(d, d))
+
+    def grad(self, a: Array, y: Array) -> Array:
+        out: Array = a - y
+        return out
+
+    def grad_into(self, a: Array, y: Array, out: Array) -> None:
+        np.subtract(a, y, out=out)
+
+
+class _BinaryCrossEntropy(Loss):
+    def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        if x is not None:  # softplus(x) - y*x, exact for any logit
+            return float(np.sum(np.logaddexp(0.0, x)) - np.vdot(y, x))
+        tiny = np.finfo(a.dtype).tiny
+        p = np.clip(a, tiny, 1.0 - np.finfo(a.dtype).epsneg)
+        return -float(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p)))
+
+    def grad(self, a: Array, y: Array) -> Array:
+        eps = np.finfo(a.dtype).eps
+        out: Array = (a - y) / np.clip(a * (1.0 - a), eps, None)
+        return out
+
+    def forward_delta_(
+        self,
+        x: Array,
+        y: Array,
+        activation: Activation,
+        scale: float,
+        delta: Array,
+        scratch: Array,
+        row: Array,
+    ) -> float:
+        np.logaddexp(0.0, x, out=scratch)
+        total = float(np.sum(scratch)) - float(np.vdot(y, x))
+        activation.apply_(x)
+        np.subtract(x, y, out=delta)
+        delta *= scale
+        return total
+
+
+class _CrossEntropy(Loss):
+    def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        if x is not None:
+            shifted = x - x.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(shifted).sum(axis=1))
+            return float(np.vdot(lse, y.sum(axis=1)) - np.vdot(y, shifted))
+        p = np.clip(a, np.finfo(a.dtype).tiny, None)
+        return -float(np.vdot(y, np.log(p)))
+
+    def grad(self, a: Array, y: Array) -> Array:
+        out: Array = -y / np.clip(a, np.finfo(a.dtype).tiny, None)
+        return out
+
+    def forward_delta_(
+        self,
+        x: Array,
+        y: Array,
+        activation: Activation,
+        scale: float,
+        delta: Array,
+        scratch: Array,
+        row: Array,
+    ) -> float:
+        # targets are rows that sum to 1 (checked where data enters), so
+        # total = sum(log(sum(exp(x - max)))) - y.(x - max)
+        np.max(x, axis=1, keepdims=True, out=row)
+        x -= row
+        total = -float(np.vdot(y, x))
+        np.exp(x, out=x)
+        np.sum(x, axis=1, keepdims=True, out=row)
+        x /= row
+        np.log(row, out=row)
+        total += float(np.sum(row))
+        np.subtract(x, y, out=delta)
+        delta *= scale
+        return total
+
+
+MSE = _MSE("mse")
+BINARY_CROSS_ENTROPY = _BinaryCrossEntropy("binary_cross_entropy", partner="sigmoid")
+CROSS_ENTROPY = _CrossEntropy("cross_entropy", partner="softmax")
+
+LOSSES: dict[str, Loss] = {m.name: m for m in (MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)}
+ALIASES = {"bce": "binary_cross_entropy", "ce": "cross_entropy", "squared_error": "mse"}
+
+
+def get_loss(spec: str | Loss) -> Loss:
+    """Return the loss named ``spec`` (or ``spec`` itself if it is a Loss).
+
+    >>> get_loss("ce").name
+    'cross_entropy'
+    """
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str):
+        key = ALIASES.get(spec.lower(), spec.lower())
+        if key in LOSSES:
+            return LOSSES[key]
+    raise ConfigError(
+        f"loss must be one of {sorted(LOSSES)}; got {spec!r}. Pass one of those names."
+    )
+
+
+def default_loss(output: Activation) -> Loss:
+    """The natural cost for an output activation: its fused partner, else MSE."""
+    for loss in (CROSS_ENTROPY, BINARY_CROSS_ENTROPY):
+        if loss.partner == output.name:
+            return loss
+    return MSE

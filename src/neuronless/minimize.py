@@ -1,0 +1,110 @@
+"""Whole-batch minimisers from ``scipy.optimize``: L-BFGS and Polak-Ribière conjugate gradient.
+
+Contract: ``minimize(net, X, Y, method, ...)`` hands scipy one function of the flat parameter
+vector that returns ``(loss, grads)`` (``jac=True``), runs it in float64 (line searches need
+the precision) and writes the result back into ``net.params``. ``"cg"`` is scipy's nonlinear
+conjugate gradient, the Polak-Ribière method that the Stanford course's ``fmincg`` uses too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from numpy.typing import NDArray
+
+from .backprop import Backprop, check_targets
+from .errors import ConfigError, ConvergenceWarning
+from .losses import Loss, default_loss, get_loss
+from .network import Network
+
+Array = NDArray[Any]
+METHODS = {"lbfgs": "L-BFGS-B", "l-bfgs": "L-BFGS-B", "cg": "CG"}
+
+
+@dataclass
+class MinimizeResult:
+    """What a whole-batch minimisation did: the loss after each iteration and why it stopped."""
+
+    method: str
+    loss: float
+    iterations: int
+    evaluations: int
+    success: bool
+    message: str
+    loss_history: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def minimize(
+    net: Network,
+    X: Any,
+    Y: Any,
+    method: str = "lbfgs",
+    *,
+    loss: str | Loss | None = None,
+    l2: float = 0.0,
+    maxiter: int = 100,
+    tol: float | None = None,
+) -> MinimizeResult:
+    """Minimise the cost of ``(X, Y)`` over ``net.params`` with L-BFGS or conjugate gradient.
+
+    Parameters
+    ----------
+    method : "lbfgs" or "cg"
+    loss : cost name; defaults to the output activation's natural cost
+    l2 : L2 penalty ``l2/(2m) * sum(w**2)`` over non-bias weights
+    maxiter : iteration limit (the course's ``MaxIter``)
+    tol : scipy's tolerance (``gtol`` for CG, ``ftol``/``gtol`` for L-BFGS); None for scipy's default
+
+    A run that stops at ``maxiter`` issues a :class:`ConvergenceWarning`; the result's
+    ``loss_history`` has the cost after every iteration.
+    """
+    if method.lower() not in METHODS:
+        raise ConfigError(f"method must be 'lbfgs' or 'cg'; got {method!r}.")
+    if not (isinstance(maxiter, int) and maxiter >= 1):
+        raise ConfigError(f"maxiter must be a positive integer; got {maxiter!r}.")
+    loss_obj = get_loss(loss) if loss is not None else default_loss(net.layers[-1].uniform or
+                                                                     net.layers[-1].groups[0][0])
+    net64 = net.astype(np.float64)
+    X64, Y64 = check_targets(net64, X, Y)
+    bp = Backprop(net64, X64.shape[0], loss_obj, l2)
+    evaluations = 0
+
+    def fun(theta: Array) -> tuple[float, Array]:
+        nonlocal evaluations
+        evaluations += 1
+        net64.params[...] = theta
+        value = bp(X64, Y64)
+        if not math.isfinite(value):
+            raise FloatingPointError("the loss became non-finite during minimisation")
+        return value, bp.grads.copy()
+
+    history: list[float] = []
+
+    def callback(theta: Array) -> None:
+        net64.params[...] = theta
+        history.append(bp(X64, Y64))
+
+    start = time.perf_counter()
+    res = scipy.optimize.minimize(
+        fun, net64.params.copy(), jac=True, method=METHODS[method.lower()], tol=tol,
+        callback=callback, options={"maxiter": maxiter},
+    )
+    net.params[...] = res.x
+    final = float(res.fun)
+    if not res.success and int(res.nit) >= maxiter:
+        warnings.warn(
+            f"{method} stopped after maxiter={maxiter} iterations (loss {final:.6g}); raise "
+            "maxiter to go further.", ConvergenceWarning, stacklevel=2,
+        )
+    return MinimizeResult(
+        method=method.lower(), loss=final, iterations=int(res.nit), evaluations=evaluations,
+        success=bool(res.success), message=str(res.message), loss_history=history,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,399 @@
+"""Training: epochs, mini-batches, schedules, validation, stopping and the history.
+
+Contract: :func:`fit` runs an optimizer's step rule over mini-batches for a number of epochs
+and returns a :class:`History`. :class:`Trainer` is the loop's engine (one step, one epoch),
+public for custom loops and benchmarks. A step allocates nothing: each batch size gets one
+:class:`~neuronless.backprop.Backprop` whose buffers are reused. A NaN or infinite loss
+never passes silently: ``fit`` restores the last good weights and raises (or, with
+``on_nan="restore"``, stops and says so in the history).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .backprop import Backprop, check_targets
+from .classification import accuracy
+from .errors import ConfigError, TrainingDivergedError
+from .losses import Loss, default_loss, get_loss
+from .network import Network, Seed, as_generator
+from .optimizers import State, get_optimizer
+
+Array = NDArray[Any]
+SMALL_NET_PARAMS = 50_000  # below this, threads="auto" runs BLAS on one thread (see docs/performance.md)
+
+
+@dataclass
+class History:
+    """What happened in each epoch of :func:`fit`.
+
+    ``train_loss[i]`` is the mean loss over epoch ``i``'s mini-batches (at the weights each
+    batch saw); ``val_loss`` and ``val_metrics`` are measured after the epoch;
+    ``learning_rate`` is the rate the schedule gave; ``time`` is wall seconds since the start.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metrics: dict[str, list[float]] = field(default_factory=dict)
+    learning_rate: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    stopped_reason: str = "epochs"
+    best_epoch: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def last(self) -> dict[str, float]:
+        """The latest epoch's numbers as one flat dict."""
+        out: dict[str, float] = {"epoch": self.epoch[-1], "train_loss": self.train_loss[-1]}
+        if self.val_loss:
+            out["val_loss"] = self.val_loss[-1]
+        for k, v in self.val_metrics.items():
+            out[f"val_{k}"] = v[-1]
+        return out
+
+    def __str__(self) -> str:
+        if not self.epoch:
+            return "History(no epochs)"
+        parts = [f"{len(self)} epochs, train loss {self.train_loss[-1]:.6g}"]
+        if self.val_loss:
+            parts.append(f"validation loss {self.val_loss[-1]:.6g}")
+        for k, v in self.val_metrics.items():
+            parts.append(f"validation {k} {v[-1]:.4f}")
+        parts.append(f"{self.time[-1]:.2f} s, stopped: {self.stopped_reason}")
+        return "History(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    It monitors the validation loss when there is validation data, else the training loss.
+    With ``restore_best`` the network ends with the weights of its best epoch.
+    """
+
+    patience: int = 10
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.patience, int) and self.patience >= 1):
+            raise ConfigError(f"EarlyStopping.patience must be an integer >= 1; got {self.patience!r}.")
+        if not (math.isfinite(self.min_delta) and self.min_delta >= 0):
+            raise ConfigError(f"EarlyStopping.min_delta must be >= 0; got {self.min_delta!r}.")
+
+
+Callback = Callable[[Network, History], Any]
+
+
+class Trainer:
+    """One network, loss and optimizer, ready to take steps and epochs.
+
+    >>> net = Network.create([2, 4, 1], seed=0)
+    >>> trainer = Trainer(net, "binary_cross_entropy", "adam")
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    >>> Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    >>> before = trainer.epoch(X, Y)
+    >>> after = trainer.epoch(X, Y)
+    >>> after < before
+    True
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        loss: str | Loss | None = None,
+        optimizer: Any = "adam",
+        *,
+        batch_size: int | None = None,
+        l2: float = 0.0,
+        state: State | None = None,
+    ) -> None:
+        self.net = net
+        out = net.layers[-1]
+        self.loss = get_loss(loss) if loss is not None else default_loss(
+            out.uniform if out.uniform is not None else out.groups[0][0])
+        self.optimizer = get_optimizer(optimizer)
+        if batch_size is not None and not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
+            raise ConfigError(f"batch_size must be a positive integer or None (full batch); got {batch_size!r}.")
+        self.batch_size = batch_size
+        self.l2 = l2
+        self.state = state if state is not None else self.optimizer.init(net.params)
+        self._backprops: dict[int, Backprop] = {}
+        self._backprop(1)  # validates loss/output/l2 now, not at the first step
+
+    def _backprop(self, batch: int) -> Backprop:
+        bp = self._backprops.get(batch)
+        if bp is None:
+            bp = self._backprops[batch] = Backprop(self.net, batch, self.loss, self.l2)
+        return bp
+
+    def step(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
+        """One gradient step on the batch ``(X, Y)`` (2-D, the network's dtype); return its loss."""
+        bp = self._backprop(X.shape[0])
+        loss = bp(X, Y)
+        if math.isfinite(loss):
+            self.optimizer.step(self.net.params, bp.grads, self.state,
+                                learning_rate=learning_rate, loss=loss)
+        return loss
+
+    def epoch(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
+        """One pass over ``(X, Y)`` in order, in batches of ``batch_size``; return the mean loss.
+
+        Returns NaN or inf as soon as a batch's loss is not finite (the step is then skipped).
+        """
+        n = X.shape[0]
+        bs = n if self.batch_size is None else min(self.batch_size, n)
+        if bs == n:
+            return self.step(X, Y, learning_rate)
+        total = 0.0
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            loss = self.step(X[start:stop], Y[start:stop], learning_rate)
+            if not math.isfinite(loss):
+                return loss
+            total += loss * (stop - start)
+        return total / n
+
+
+def _check_finite(name: str, A: Array) -> None:
+    if not np.all(np.isfinite(A)):
+        bad = np.argwhere(~np.isfinite(A))[0]
+        raise ConfigError(
+            f"{name} must hold finite numbers; row {int(bad[0])} has NaN or infinity. Remove or "
+            "fill the missing values before training."
+        )
+
+
+def _check_loss_targets(loss: Loss, Y: Array, name: str) -> None:
+    if loss.partner == "sigmoid" and (Y.min() < 0 or Y.max() > 1):
+        raise ConfigError(
+            f"{name} must lie in [0, 1] for binary_cross_entropy; got values in "
+            f"[{Y.min():.3g}, {Y.max():.3g}]. Use loss='mse' for other targets."
+        )
+    if loss.partner == "softmax":
+        sums = Y.sum(axis=1)
+        if Y.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3):
+            raise ConfigError(
+                f"{name} rows must be probability distributions (one-hot rows) for "
+                "cross_entropy. Turn class labels into rows with neuronless.one_hot(labels)."
+            )
+
+
+def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextManager[Any]:
+    if threads is None:
+        return nullcontext()
+    if threads == "auto":
+        if net.params.size >= SMALL_NET_PARAMS:
+            return nullcontext()
+        threads = 1
+    if not (isinstance(threads, int) and threads >= 1):
+        raise ConfigError(f"threads must be a positive integer, 'auto' or None; got {threads!r}.")
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def fit(
+    net: Network,
+    X: Any,
+    Y: Any,
+    loss: str | Loss | None = None,
+    optimizer: Any = "adam",
+    epochs: int = 100,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    seed: Seed = None,
+    l2: float = 0.0,
+    schedule: Callable[[int], float] | None = None,
+    validation: tuple[Any, Any] | None = None,
+    validation_fraction: float | None = None,
+    early_stopping: EarlyStopping | None = None,
+    target_loss: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool | int | TextIO = False,
+    on_nan: str = "raise",
+    threads: int | str | None = "auto",
+) -> History:
+    """Train ``net`` in place on ``(X, Y)`` and return the per-epoch :class:`History`.
+
+    Parameters
+    ----------
+    net : Network
+    X : array (m, n_in)
+    Y : array (m, n_out)
+        Targets: one-hot rows for ``cross_entropy`` (see :func:`neuronless.one_hot`), values in
+        [0, 1] for ``binary_cross_entropy``.
+    loss : "mse", "binary_cross_entropy", "cross_entropy" or None
+        None picks the output activation's natural cost (softmax -> cross-entropy, sigmoid ->
+        binary cross-entropy, otherwise MSE). Summed over outputs, averaged over samples.
+    optimizer : optimizer object or name ("adam", "sgd", "momentum", "irprop-", ...)
+    epochs : int
+    batch_size : int or None
+        None trains on the full batch (one step per epoch).
+    shuffle : bool
+        Reshuffle the training rows before every epoch (mini-batch training only).
+    seed : int or Generator
+        For shuffling and the validation split; the same seed gives bit-identical training.
+    l2 : float
+        Adds ``l2/(2m) * sum(w**2)`` over non-bias weights.
+    schedule : callable epoch -> learning rate, optional (see ``neuronless.schedules``)
+    validation : (X_val, Y_val), optional
+    validation_fraction : float, optional
+        Hold out this fraction of (shuffled) rows for validation instead.
+    early_stopping : EarlyStopping, optional
+    target_loss : float, optional
+        Stop once the training loss is at or below this.
+    callbacks : callables ``f(net, history)``, run after every epoch; one returning True stops training.
+    progress : bool, int or file
+        Print a line every epoch (int: every that many epochs; True: about 10 lines in all) to
+        stderr (or the given file).
+    on_nan : "raise" or "restore"
+        On a NaN or infinite loss, restore the last good weights, then raise
+        :class:`TrainingDivergedError` ("raise") or stop ("restore").
+    threads : int, "auto" or None
+        BLAS threads while training. "auto" uses one thread for small networks (fewer than
+        50,000 parameters), where a second thread only costs; None leaves BLAS alone.
+    """
+    X2, Y2 = check_targets(net, X, Y)
+    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2)
+    if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
+        raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
+    if on_nan not in ("raise", "restore"):
+        raise ConfigError(f"on_nan must be 'raise' or 'restore'; got {on_nan!r}.")
+    if X2.shape[0] == 0:
+        raise ConfigError("X has no rows; training needs at least one sample.")
+    _check_finite("X", X2)
+    _check_finite("Y", Y2)
+    _check_loss_targets(trainer.loss, Y2, "Y")
+    rng = as_generator(seed)
+    if validation is not None and validation_fraction is not None:
+        raise ConfigError("pass either validation=(X_val, Y_val) or validation_fraction, not both.")
+    Xv: Array | None = None
+    Yv: Array | None = None
+    if validation is not None:
+        try:
+            Xv_in, Yv_in = validation
+        except (TypeError, ValueError):
+            raise ConfigError("validation must be a pair (X_val, Y_val).") from None
+        Xv, Yv = check_targets(net, Xv_in, Yv_in)
+        _check_finite("X_val", Xv)
+        _check_finite("Y_val", Yv)
+    elif validation_fraction is not None:
+        if not 0.0 < validation_fraction < 1.0:
+            raise ConfigError(f"validation_fraction must be in (0, 1); got {validation_fraction!r}.")
+        n_val = int(round(validation_fraction * X2.shape[0]))
+        if n_val < 1 or n_val >= X2.shape[0]:
+            raise ConfigError(
+                f"validation_fraction={validation_fraction} leaves {n_val} of {X2.shape[0]} rows "
+                "for validation; it must leave at least one row on each side."
+            )
+        perm = rng.permutation(X2.shape[0])
+        Xv, Yv = X2[perm[:n_val]], Y2[perm[:n_val]]
+        X2, Y2 = np.ascontiguousarray(X2[perm[n_val:]]), np.ascontiguousarray(Y2[perm[n_val:]])
+    classify = trainer.loss.partner is not None
+
+    history = History()
+    n = X2.shape[0]
+    minibatch = batch_size is not None and batch_size < n
+    Xs, Ys = (np.empty_like(X2), np.empty_like(Y2)) if (shuffle and minibatch) else (X2, Y2)
+    last_good = net.params.copy()
+    best_params: Array | None = None
+    best, since_best = math.inf, 0
+    every = _progress_every(progress, epochs)
+    stream = progress if hasattr(progress, "write") else sys.stderr
+    start = time.perf_counter()
+    with _thread_limit(threads, net):
+        for epoch in range(epochs):
+            lr = schedule(epoch) if schedule is not None else None
+            if shuffle and minibatch:
+                perm = rng.permutation(n)
+                np.take(X2, perm, axis=0, out=Xs)
+                np.take(Y2, perm, axis=0, out=Ys)
+            train_loss = trainer.epoch(Xs, Ys, lr)
+            if not math.isfinite(train_loss):
+                net.params[...] = last_good
+                history.stopped_reason = f"non-finite loss in epoch {epoch}"
+                if on_nan == "restore":
+                    break
+                raise TrainingDivergedError(
+                    f"the training loss became {train_loss} in epoch {epoch}; the weights were "
+                    f"restored to the end of epoch {epoch - 1}. Likely cause: the learning rate "
+                    f"is too high for this optimizer ({_describe(trainer.optimizer, lr)}) or the "
+                    "inputs are not scaled. Lower the learning rate or standardise X, or pass "
+                    "on_nan='restore' to stop instead of raising."
+                )
+            np.copyto(last_good, net.params)
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.learning_rate.append(lr if lr is not None else float(trainer.optimizer.learning_rate))
+            monitored = train_loss
+            if Xv is not None and Yv is not None:
+                out = net.forward(Xv)
+                val_loss = trainer.loss.value(out, Yv)
+                history.val_loss.append(val_loss)
+                if classify:
+                    history.val_metrics.setdefault("accuracy", []).append(accuracy(Yv, out))
+                monitored = val_loss
+            history.time.append(time.perf_counter() - start)
+            if every and (epoch % every == 0 or epoch == epochs - 1):
+                print(_progress_line(history, epochs), file=stream)
+            if early_stopping is not None:
+                if monitored < best - early_stopping.min_delta:
+                    best, since_best = monitored, 0
+                    history.best_epoch = epoch
+                    if early_stopping.restore_best:
+                        best_params = net.params.copy()
+                else:
+                    since_best += 1
+                    if since_best >= early_stopping.patience:
+                        history.stopped_reason = (
+                            f"early stopping: no improvement for {early_stopping.patience} epochs"
+                        )
+                        break
+            if target_loss is not None and train_loss <= target_loss:
+                history.stopped_reason = f"target loss {target_loss} reached"
+                break
+            if any(cb(net, history) is True for cb in callbacks):
+                history.stopped_reason = f"stopped by a callback after epoch {epoch}"
+                break
+    if best_params is not None:
+        net.params[...] = best_params
+    return history
+
+
+def _describe(optimizer: Any, lr: float | None) -> str:
+    rate = lr if lr is not None else getattr(optimizer, "learning_rate", None)
+    return f"{type(optimizer).__name__}, learning rate {rate}"
+
+
+def _progress_every(progress: bool | int | TextIO, epochs: int) -> int:
+    if progress is True or hasattr(progress, "write"):
+        return max(1, epochs // 10)
+    if progress is False or progress is None:
+        return 0
+    if isinstance(progress, int) and progress >= 1:
+        return progress
+    raise ConfigError(f"progress must be a bool, a positive int or a file; got {progress!r}.")
+
+
+def _progress_line(history: History, epochs: int) -> str:
+    last = history.last()
+    parts = [f"epoch {int(last['epoch']) + 1}/{epochs}", f"loss {last['train_loss']:.6g}"]
+    if "val_loss" in last:
+        parts.append(f"val_loss {last['val_loss']:.6g}")
+    if "val_accuracy" in last:
+        parts.append(f"val_accuracy {last['val_accuracy']:.4f}")
+    parts.append(f"{history.time[-1]:.2f} s")
+    return "  ".join(parts)
