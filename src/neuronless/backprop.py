@@ -68,7 +68,7 @@ class Backprop:
         a_out, delta = ws.a[L], ws.delta[L]
         if self.fused:
             steep = ws.steep[L]
-            scale = steep / m if not isinstance(steep, float) else steep / m
+            scale = steep / m
             total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, scale, delta,  # type: ignore[arg-type]
                                              ws.scratch[L], ws.row)
         else:

@@ -142,7 +142,7 @@ def check_gradients(
     numeric = numerical_grad(f, net64.params, eps, skip)
     report = GradientReport(value, _relative(analytic, numeric), tolerance,
                             analytic=analytic, numeric=numeric)
-    for k, (an, nu) in enumerate(zip(views(analytic, net64.shapes), views(numeric, net64.shapes))):
+    for k, (an, nu) in enumerate(zip(views(analytic, net64.shapes), views(numeric, net64.shapes), strict=False)):
         diff = np.abs(an - nu)
         order = np.argsort(diff, axis=None)[::-1][:worst]
         idx = [np.unravel_index(int(i), an.shape) for i in order]

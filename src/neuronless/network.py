@@ -225,7 +225,7 @@ class Network:
             LayerActivation(spec, n_out, s)
             for spec, n_out, s in zip(activations, self.sizes[1:], steeps, strict=True)
         ]
-        self.shapes = [(n_in + 1, n_out) for n_in, n_out in zip(self.fan_ins, self.sizes[1:])]
+        self.shapes = [(n_in + 1, n_out) for n_in, n_out in zip(self.fan_ins, self.sizes[1:], strict=False)]
         self.params: Array = np.zeros(sum(r * c for r, c in self.shapes), dtype=self.dtype)
         self.weights: list[Array] = views(self.params, self.shapes)
         self.mask: NDArray[np.bool_] | None = None
@@ -335,7 +335,7 @@ class Network:
         if activations is None:
             activations = ["tanh"] * (len(mats) - 1) + ["sigmoid"]
         net = cls(sizes, activations, steepness=steepness, shortcut=shortcut, dtype=dtype)
-        for k, (W, shape) in enumerate(zip(mats, net.shapes)):
+        for k, (W, shape) in enumerate(zip(mats, net.shapes, strict=False)):
             if W.shape != shape:
                 raise ShapeError(
                     f"weights[{k}] must have shape {shape} to follow weights[{k - 1}]"
@@ -355,7 +355,7 @@ class Network:
                 f"got {len(masks)}."
             )
         flat = np.ones(self.params.size, dtype=bool)
-        for k, (m, view) in enumerate(zip(masks, views(flat, self.shapes))):
+        for k, (m, view) in enumerate(zip(masks, views(flat, self.shapes), strict=False)):
             m = np.asarray(m)
             if m.shape != view.shape:
                 raise ShapeError(f"masks[{k}] must have shape {view.shape}; got {m.shape}.")
@@ -377,7 +377,7 @@ class Network:
             raise ConfigError(f"init must be one of {list(INITS)}; got {init!r}.")
         if init_range is not None and not (np.isfinite(init_range) and init_range > 0):
             raise ConfigError(f"init_range must be a positive number; got {init_range!r}.")
-        for W, layer in zip(self.weights, self.layers):
+        for W, layer in zip(self.weights, self.layers, strict=False):
             fan_in, fan_out = W.shape[0] - 1, W.shape[1]
             scheme = init
             if scheme == "auto":
@@ -480,7 +480,7 @@ class Network:
     def summary(self) -> str:
         """A few lines naming each weight matrix, its shape and its activation."""
         lines = [repr(self)]
-        for k, (W, layer) in enumerate(zip(self.weights, self.layers)):
+        for k, (W, layer) in enumerate(zip(self.weights, self.layers, strict=False)):
             s = layer.steepness
             steep = "" if isinstance(s, float) and s == 1.0 else f", steepness {s}"
             lines.append(
@@ -523,7 +523,7 @@ class Network:
             out = Workspace(self, X2.shape[0]).forward(X2).output
         else:
             a = X2
-            for W, layer in zip(self.weights, self.layers):
+            for W, layer in zip(self.weights, self.layers, strict=False):
                 z = a @ W[:-1]
                 z += W[-1]
                 layer.activate_(z, layer.scale(self.dtype))
@@ -560,7 +560,7 @@ class Workspace:
         self.a = [np.empty((batch, n), dt) for n in outs]
         self.z: list[Array | None] = [
             np.empty((batch, n), dt) if keep_z or layer.needs_x else None
-            for n, layer in zip(outs, net.layers)
+            for n, layer in zip(outs, net.layers, strict=False)
         ]
         self.delta = [np.empty((batch, n), dt) for n in outs]
         self.scratch = [np.empty((batch, n), dt) for n in outs]

@@ -293,7 +293,7 @@ def fit(
     elif validation_fraction is not None:
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"validation_fraction must be in (0, 1); got {validation_fraction!r}.")
-        n_val = int(round(validation_fraction * X2.shape[0]))
+        n_val = round(validation_fraction * X2.shape[0])
         if n_val < 1 or n_val >= X2.shape[0]:
             raise ConfigError(
                 f"validation_fraction={validation_fraction} leaves {n_val} of {X2.shape[0]} rows "
