@@ -136,7 +136,9 @@ def _elu_df(x: Array | None, a: Array) -> Array:
 
 
 def _softplus(x: Array) -> Array:
-    return np.logaddexp(0.0, x).astype(x.dtype, copy=False)
+    # for x << 0 the exact result underflows to 0 (or a subnormal); that is the right answer
+    with np.errstate(under="ignore"):
+        return np.logaddexp(0.0, x).astype(x.dtype, copy=False)
 
 
 def _softplus_df(x: Array | None, a: Array) -> Array:
@@ -144,15 +146,19 @@ def _softplus_df(x: Array | None, a: Array) -> Array:
     return -np.expm1(-a)
 
 
+# x - max(x) <= 0 can overflow to -inf (spread beyond the dtype's range) and exp of a very
+# negative number underflows; both give exp(...) = 0, the right answer, so those flags are benign.
 def _softmax(x: Array) -> Array:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
     out: Array = e / e.sum(axis=-1, keepdims=True)
     return out
 
 
 def _softmax_inplace(x: Array) -> None:
-    x -= x.max(axis=-1, keepdims=True)
-    np.exp(x, out=x)
+    with np.errstate(over="ignore", under="ignore"):
+        x -= x.max(axis=-1, keepdims=True)
+        np.exp(x, out=x)
     x /= x.sum(axis=-1, keepdims=True)
 
 

@@ -16,6 +16,7 @@ Masked connections get zero gradient. Nothing here updates parameters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,48 +58,58 @@ class Backprop:
         self.grads: Array = np.zeros_like(net.params)
         self.grad_views = views(self.grads, net.shapes)
         self.pscratch = np.empty_like(net.params) if self.l2 else None
+        # the plan: every view and callable fixed once, so a step is just the NumPy calls
+        ws = self.ws
+        self.gW_in = [g[:-1] for g in self.grad_views]
+        self.gb = [g[-1] for g in self.grad_views]
+        self.W_in_T = [W.T for W in ws.W_in]
+        self.back = [self._backward(h) for h in range(len(net.weights))]
+
+    def _backward(self, h: int) -> Callable[[], object]:
+        """Turn ``ws.delta[h]`` from d loss/d a into d loss/d z, in place."""
+        ws, layer = self.ws, self.net.layers[h]
+        d, a, z, s, m, steep = ws.delta[h], ws.a[h], ws.z[h], ws.scratch[h], ws.bool_mask[h], ws.steep[h]
+        act = layer.uniform
+        if (act is not None and act.dmul is not None and not act.needs_x
+                and isinstance(steep, float) and steep == 1.0):
+            dmul = act.dmul
+            return lambda: dmul(d, a, None, s, m)
+        return lambda: layer.backward_(d, a, z, steep, s, m)
 
     def __call__(self, X: Array, Y: Array) -> float:
         """Return the loss of ``(X, Y)`` and leave its gradient in ``self.grads``."""
-        net, ws, g = self.net, self.ws, self.grad_views
+        net, ws = self.net, self.ws
         m = X.shape[0]
-        n_layers = len(net.weights)
-        L = n_layers - 1
+        L = len(ws.a) - 1
         trace = ws.forward(X, activate_output=not self.fused)
         a_out, delta = ws.a[L], ws.delta[L]
         if self.fused:
-            steep = ws.steep[L]
-            scale = steep / m
-            total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, scale, delta,  # type: ignore[arg-type]
-                                             ws.scratch[L], ws.row)
+            total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, ws.steep[L] / m,  # type: ignore[arg-type]
+                                             delta, ws.scratch[L], ws.row)
         else:
             total = self.loss.total(a_out, Y)
             self.loss.grad_into(a_out, Y, delta)
             delta *= 1.0 / m
-            net.layers[L].backward_(delta, a_out, ws.z[L], ws.steep[L], ws.scratch[L],
-                                    ws.bool_mask[L])
-        if net.shortcut:
+            self.back[L]()
+        if ws.cat is not None:
             for h in range(L):
                 ws.delta[h].fill(0.0)
+        ones, deltas, layers = ws.ones, ws.delta, trace.layers
         for k in range(L, -1, -1):
-            d = ws.delta[k]
-            inp = trace.layers[k].input
-            np.matmul(inp.T, d, out=g[k][:-1])
-            np.dot(ws.ones, d, out=g[k][-1])
+            d = deltas[k]
+            np.matmul(layers[k].input.T, d, out=self.gW_in[k])
+            np.dot(ones, d, out=self.gb[k])  # bias gradient as a GEMV: faster than a sum
             if k == 0:
                 break
-            W_in = net.weights[k][:-1]
             if ws.cat is None:
-                np.matmul(d, W_in.T, out=ws.delta[k - 1])
+                np.matmul(d, self.W_in_T[k], out=deltas[k - 1])
             else:
                 gin = ws.gin[k]
-                np.matmul(d, W_in.T, out=gin)
+                np.matmul(d, self.W_in_T[k], out=gin)
                 fan = net.fan_ins
                 for h in range(k):  # layer h's output sits in columns fan[h] : fan[h] + n_h
-                    ws.delta[h] += gin[:, fan[h] : fan[h] + net.sizes[h + 1]]
-            h = k - 1
-            net.layers[h].backward_(ws.delta[h], ws.a[h], ws.z[h], ws.steep[h], ws.scratch[h],
-                                    ws.bool_mask[h])
+                    deltas[h] += gin[:, fan[h] : fan[h] + net.sizes[h + 1]]
+            self.back[k - 1]()
         loss = total / m
         if net.mask is not None:
             self.grads *= net.mask

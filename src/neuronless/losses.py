@@ -106,7 +106,9 @@ class _MSE(Loss):
 class _BinaryCrossEntropy(Loss):
     def total(self, a: Array, y: Array, x: Array | None = None) -> float:
         if x is not None:  # softplus(x) - y*x, exact for any logit
-            return float(np.sum(np.logaddexp(0.0, x)) - np.vdot(y, x))
+            with np.errstate(under="ignore"):  # softplus(x << 0) underflows to its true value, 0
+                sp = np.logaddexp(0.0, x)
+            return float(np.sum(sp) - np.vdot(y, x))
         tiny = np.finfo(a.dtype).tiny
         p = np.clip(a, tiny, 1.0 - np.finfo(a.dtype).epsneg)
         return -float(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p)))
@@ -126,8 +128,9 @@ class _BinaryCrossEntropy(Loss):
         scratch: Array,
         row: Array,
     ) -> float:
-        np.logaddexp(0.0, x, out=scratch)
-        total = float(np.sum(scratch)) - float(np.vdot(y, x))
+        with np.errstate(under="ignore"):  # softplus(x << 0) underflows to its true value, 0
+            np.logaddexp(0.0, x, out=scratch)
+        total = float(scratch.sum()) - float(np.vdot(y, x))
         activation.apply_(x)
         np.subtract(x, y, out=delta)
         delta *= scale
@@ -137,8 +140,11 @@ class _BinaryCrossEntropy(Loss):
 class _CrossEntropy(Loss):
     def total(self, a: Array, y: Array, x: Array | None = None) -> float:
         if x is not None:
-            shifted = x - x.max(axis=1, keepdims=True)
-            lse = np.log(np.exp(shifted).sum(axis=1))
+            # x - max <= 0 may overflow to -inf and exp of it underflow: both give exp = 0;
+            # clamp at the dtype's minimum so that a 0 target times -inf is 0, not nan
+            with np.errstate(over="ignore", under="ignore"):
+                shifted = np.maximum(x - x.max(axis=1, keepdims=True), np.finfo(x.dtype).min)
+                lse = np.log(np.exp(shifted).sum(axis=1))
             return float(np.vdot(lse, y.sum(axis=1)) - np.vdot(y, shifted))
         p = np.clip(a, np.finfo(a.dtype).tiny, None)
         return -float(np.vdot(y, np.log(p)))
@@ -159,14 +165,15 @@ class _CrossEntropy(Loss):
     ) -> float:
         # targets are rows that sum to 1 (checked where data enters), so
         # total = sum(log(sum(exp(x - max)))) - y.(x - max)
-        np.max(x, axis=1, keepdims=True, out=row)
-        x -= row
-        total = -float(np.vdot(y, x))
-        np.exp(x, out=x)
-        np.sum(x, axis=1, keepdims=True, out=row)
+        x.max(axis=1, keepdims=True, out=row)
+        with np.errstate(over="ignore", under="ignore"):  # as in total(): exp(-huge) = 0
+            x -= row
+            total = -float(np.vdot(y, x))
+            np.exp(x, out=x)
+        x.sum(axis=1, keepdims=True, out=row)
         x /= row
         np.log(row, out=row)
-        total += float(np.sum(row))
+        total += float(row.sum())
         np.subtract(x, y, out=delta)
         delta *= scale
         return total

@@ -14,7 +14,7 @@ This module never trains; ``backprop`` differentiates what ``Workspace.forward``
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -202,7 +202,10 @@ class Network:
         dtype: DTypeLike = np.float32,
     ) -> None:
         self.sizes = _check_sizes(sizes)
-        self.dtype: np.dtype[Any] = np.dtype(dtype)
+        try:
+            self.dtype: np.dtype[Any] = np.dtype(dtype)
+        except TypeError:
+            raise ConfigError(f"dtype must be float32 or float64; got {dtype!r}.") from None
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ConfigError(f"dtype must be float32 or float64; got {self.dtype}.")
         self.shortcut = bool(shortcut)
@@ -568,45 +571,63 @@ class Workspace:
         self.row = np.empty((batch, 1), dt)
         self.ones = np.ones(batch, dt)
         self.steep = [layer.scale(dt) for layer in net.layers]
+        # the plan: views and callables fixed once, so a pass is just the NumPy calls
+        self.W_in = [W[:-1] for W in net.weights]
+        self.bias = [W[-1] for W in net.weights]
+        self.activate = [self._activation(k) for k in range(len(outs))]
+        s_out = self.steep[-1]
+        self.unit_steep_out = isinstance(s_out, float) and s_out == 1.0
+        fan_ins = net.fan_ins
         if net.shortcut:
             # one wide buffer [X | a_0 | a_1 | ...]: layer k reads its first fan_in[k] columns
             self.cat: Array | None = np.empty((batch, sum(net.sizes[:-1])), dt)
-            self.gin = [np.empty((batch, f), dt) for f in net.fan_ins]
+            self.gin = [np.empty((batch, f), dt) for f in fan_ins]
+            inputs: list[Array] = [self.cat[:, :f] for f in fan_ins]
+            self.cat_out = [self.cat[:, f : f + n] for f, n in zip(fan_ins[:-1], outs[:-1], strict=True)]
         else:
             self.cat = None
-        self.trace: Trace | None = None
+            inputs = [np.empty((batch, net.sizes[0]), dt)] + self.a[:-1]
+        self.trace = Trace(
+            [LayerTrace(input=i, z=z, a=a) for i, z, a in zip(inputs, self.z, self.a, strict=True)]
+        )
+
+    def _activation(self, k: int) -> Callable[[Array], object]:
+        layer, steep = self.net.layers[k], self.steep[k]
+        act = layer.uniform
+        if act is not None and act.inplace is not None and isinstance(steep, float) and steep == 1.0:
+            return act.inplace
+        return lambda x: layer.activate_(x, steep)
 
     def forward(self, X: Array, *, activate_output: bool = True) -> Trace:
         """Forward ``X`` (``(batch, n_in)``, the network's dtype) through the buffers.
 
-        With ``activate_output=False`` the last buffer is left holding ``z`` (for a loss
-        that applies its partner activation itself, from the logits).
+        With ``activate_output=False`` the last buffer is left holding ``steepness * z``
+        (for a loss that applies its partner activation itself, from the logits). The returned trace is
+        this workspace's own: the next pass overwrites it.
         """
-        net = self.net
+        trace = self.trace
+        last = len(self.a) - 1
         cat = self.cat
-        fan_ins = net.fan_ins
-        n_layers = len(net.weights)
-        if cat is not None:
-            cat[:, : net.sizes[0]] = X
-        layers = []
-        a_prev = X
-        for k in range(n_layers):
-            W = net.weights[k]
-            inp = a_prev if cat is None else cat[:, : fan_ins[k]]
-            a = self.a[k]
-            np.matmul(inp, W[:-1], out=a)
-            a += W[-1]
-            z = self.z[k]
+        if cat is None:
+            trace.layers[0].input = X
+            a_prev = X
+        else:
+            cat[:, : X.shape[1]] = X
+        for k, (W_in, b, a, z, act) in enumerate(
+            zip(self.W_in, self.bias, self.a, self.z, self.activate, strict=True)
+        ):
+            np.matmul(a_prev if cat is None else trace.layers[k].input, W_in, out=a)
+            a += b
             if z is not None:
                 np.copyto(z, a)
-            if k < n_layers - 1 or activate_output:
-                net.layers[k].activate_(a, self.steep[k])
-            if cat is not None and k < n_layers - 1:
-                cat[:, fan_ins[k] : fan_ins[k] + a.shape[1]] = a
-            layers.append(LayerTrace(input=inp, z=z, a=a))
+            if k < last or activate_output:
+                act(a)
+            elif not self.unit_steep_out:
+                a *= self.steep[k]  # the loss applies the activation to the scaled input
+            if cat is not None and k < last:
+                np.copyto(self.cat_out[k], a)
             a_prev = a
-        self.trace = Trace(layers)
-        return self.trace
+        return trace
 
 
 def views(flat: Array, shapes: Sequence[tuple[int, int]]) -> list[Array]:

@@ -310,7 +310,11 @@ class _Rprop:
         """Grow/shrink the step sizes by the sign of g * g_prev; return the two sign masks."""
         a = state.arrays
         prod, inc, dec, fac = a["scratch"], a["increase"], a["decrease"], a["factor"]
-        np.multiply(grads, a["prev_grads"], out=prod)
+        # sign(g) * sign(g_prev), not g * g_prev: the product of two tiny gradients can
+        # underflow to 0 and lose the sign change
+        np.sign(grads, out=prod)
+        np.sign(a["prev_grads"], out=fac)
+        prod *= fac
         np.greater(prod, 0.0, out=inc)
         np.less(prod, 0.0, out=dec)
         fac.fill(1.0)

@@ -140,6 +140,11 @@ class Trainer:
 
     def step(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
         """One gradient step on the batch ``(X, Y)`` (2-D, the network's dtype); return its loss."""
+        # overflow shows up as a non-finite loss, which the caller checks; underflow is harmless
+        with np.errstate(all="ignore"):
+            return self._step(X, Y, learning_rate)
+
+    def _step(self, X: Array, Y: Array, learning_rate: float | None) -> float:
         bp = self._backprop(X.shape[0])
         loss = bp(X, Y)
         if math.isfinite(loss):
@@ -154,15 +159,16 @@ class Trainer:
         """
         n = X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
-        if bs == n:
-            return self.step(X, Y, learning_rate)
-        total = 0.0
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            loss = self.step(X[start:stop], Y[start:stop], learning_rate)
-            if not math.isfinite(loss):
-                return loss
-            total += loss * (stop - start)
+        with np.errstate(all="ignore"):  # as in step
+            if bs == n:
+                return self._step(X, Y, learning_rate)
+            total = 0.0
+            for start in range(0, n, bs):
+                stop = min(start + bs, n)
+                loss = self._step(X[start:stop], Y[start:stop], learning_rate)
+                if not math.isfinite(loss):
+                    return loss
+                total += loss * (stop - start)
         return total / n
 
 
@@ -327,9 +333,10 @@ def fit(
                 history.stopped_reason = f"non-finite loss in epoch {epoch}"
                 if on_nan == "restore":
                     break
+                restored = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
                 raise TrainingDivergedError(
                     f"the training loss became {train_loss} in epoch {epoch}; the weights were "
-                    f"restored to the end of epoch {epoch - 1}. Likely cause: the learning rate "
+                    f"restored to {restored}. Likely cause: the learning rate "
                     f"is too high for this optimizer ({_describe(trainer.optimizer, lr)}) or the "
                     "inputs are not scaled. Lower the learning rate or standardise X, or pass "
                     "on_nan='restore' to stop instead of raising."
