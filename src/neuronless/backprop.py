@@ -120,7 +120,7 @@ class Backprop:
             loss += self.l2 / (2 * m) * float(np.vdot(p, p))
             p *= self.l2 / m
             self.grads += p
-        return loss
+        return float(loss)
 
 
 def check_targets(net: Network, X: Any, Y: Any) -> tuple[Array, Array]:
@@ -176,5 +176,6 @@ def loss_and_grads(
     """
     X2, Y2 = check_targets(net, X, Y)
     bp = Backprop(net, X2.shape[0], loss, l2)
-    value = bp(X2, Y2)
+    with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
+        value = bp(X2, Y2)
     return value, bp.grads

@@ -53,12 +53,14 @@ def labels_from(outputs: Any) -> NDArray[np.int64]:
     >>> labels_from([[0.7], [0.2]]).tolist()
     [1, 0]
     """
-    out = np.asarray(outputs)
+    out: NDArray[Any] = np.asarray(outputs)
     if out.ndim == 1:
         out = out.reshape(-1, 1)
     if out.shape[1] == 1:
-        return (out[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(out, axis=1).astype(np.int64)
+        labels: NDArray[np.int64] = (out[:, 0] > 0.5).astype(np.int64)
+    else:
+        labels = np.argmax(out, axis=1).astype(np.int64)
+    return labels
 
 
 def predict_classes(net: Any, X: Any) -> NDArray[np.int64]:

@@ -58,7 +58,7 @@ class Loss:
         ``x`` (the output layer's scaled net input) makes the cross-entropies exact for
         saturated outputs; without it they are computed from ``a`` with clipping.
         """
-        return self.total(a, y, x) / a.shape[0]
+        return float(self.total(a, y, x) / a.shape[0])
 
     def total(self, a: Array, y: Array, x: Array | None = None) -> float:
         raise NotImplementedError
@@ -78,6 +78,11 @@ class Loss:
         row: Array,
     ) -> float:
         """Fused output step for a loss with a partner activation, in place.
+
+        The hot path of training: it sets no ``np.errstate`` of its own. Callers run it with
+        overflow and underflow ignored (``Trainer``, ``loss_and_grads``), because logits
+        spread beyond the dtype's range overflow in ``x - max(x)`` to ``-inf`` and underflow
+        in ``exp``, and both give the right answer, 0.
 
         ``x`` is the output layer's scaled net input. On return ``x`` holds ``a = f(x)``,
         ``delta`` holds ``scale * d total/d x`` and the summed (not averaged) cost is returned.
@@ -128,8 +133,7 @@ class _BinaryCrossEntropy(Loss):
         scratch: Array,
         row: Array,
     ) -> float:
-        with np.errstate(under="ignore"):  # softplus(x << 0) underflows to its true value, 0
-            np.logaddexp(0.0, x, out=scratch)
+        np.logaddexp(0.0, x, out=scratch)
         total = float(scratch.sum()) - float(np.vdot(y, x))
         activation.apply_(x)
         np.subtract(x, y, out=delta)
@@ -166,10 +170,9 @@ class _CrossEntropy(Loss):
         # targets are rows that sum to 1 (checked where data enters), so
         # total = sum(log(sum(exp(x - max)))) - y.(x - max)
         x.max(axis=1, keepdims=True, out=row)
-        with np.errstate(over="ignore", under="ignore"):  # as in total(): exp(-huge) = 0
-            x -= row
-            total = -float(np.vdot(y, x))
-            np.exp(x, out=x)
+        x -= row
+        total = -float(np.vdot(y, x))
+        np.exp(x, out=x)
         x.sum(axis=1, keepdims=True, out=row)
         x /= row
         np.log(row, out=row)

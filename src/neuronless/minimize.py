@@ -12,14 +12,14 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
 from .backprop import Backprop, check_targets
-from .errors import ConfigError, ConvergenceWarning
+from .errors import ConfigError, ConvergenceWarning, TrainingDivergedError
 from .losses import Loss, default_loss, get_loss
 from .network import Network
 
@@ -80,19 +80,24 @@ def minimize(
         nonlocal evaluations
         evaluations += 1
         net64.params[...] = theta
-        value = bp(X64, Y64)
+        with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
+            value = bp(X64, Y64)
         if not math.isfinite(value):
-            raise FloatingPointError("the loss became non-finite during minimisation")
+            raise TrainingDivergedError(
+                f"the loss became {value} during {method} minimisation (evaluation "
+                f"{evaluations}); the network was left unchanged. Scale the inputs or add l2."
+            )
         return value, bp.grads.copy()
 
     history: list[float] = []
 
     def callback(theta: Array) -> None:
         net64.params[...] = theta
-        history.append(bp(X64, Y64))
+        with np.errstate(over="ignore", under="ignore"):
+            history.append(bp(X64, Y64))
 
     start = time.perf_counter()
-    res = scipy.optimize.minimize(
+    res = cast(Any, scipy.optimize.minimize)(
         fun, net64.params.copy(), jac=True, method=METHODS[method.lower()], tol=tol,
         callback=callback, options={"maxiter": maxiter},
     )

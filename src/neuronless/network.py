@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -25,8 +25,8 @@ from .activations import Activation, get_activation
 from .errors import ConfigError, ShapeError
 
 Array = NDArray[Any]
-Seed = Union[int, np.random.Generator, None]
-ActivationSpec = Union[str, Activation, Sequence[str | Activation]]
+Seed: TypeAlias = int | np.random.Generator | None
+ActivationSpec: TypeAlias = str | Activation | Sequence[str | Activation]
 
 INITS = ("auto", "uniform", "glorot", "xavier", "he", "nguyen_widrow", "epsilon")
 EPSILON_INIT = 0.12  # the Stanford ML course's epsilon_init for randInitializeWeights
@@ -233,6 +233,7 @@ class Network:
         self.weights: list[Array] = views(self.params, self.shapes)
         self.mask: NDArray[np.bool_] | None = None
         self._reg: Array | None = None
+        self._plan: list[tuple[Array, Array, Callable[[Array], object]]] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -501,7 +502,8 @@ class Network:
                 raise ShapeError(f"X must hold numbers; got dtype {X.dtype}.")
             X = X.astype(self.dtype)
         if X.ndim == 1 and X.shape[0] == self.sizes[0]:
-            return X.reshape(1, -1)
+            row: Array = X.reshape(1, -1)
+            return row
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             hint = (
                 " For a single sample, pass a 1-D array of that length."
@@ -512,7 +514,8 @@ class Network:
                 f"X must have shape (n_samples, {self.sizes[0]}) to match weights[0]; got "
                 f"{X.shape}.{hint}"
             )
-        return X
+        out: Array = X
+        return out
 
     def forward(self, X: Any) -> Array:
         """Propagate ``X`` (``(m, n_in)``, or one sample ``(n_in,)``) and return the output.
@@ -520,19 +523,44 @@ class Network:
         Layer by layer: ``z = a @ W[:-1] + W[-1]``, ``a = f(steepness * z)``. A 1-D sample
         gives a 1-D output.
         """
+        plan = self._plan if self._plan is not None else self._inference_plan()
+        if (type(X) is np.ndarray and X.ndim == 1 and X.dtype == self.dtype
+                and X.shape[0] == self.sizes[0] and plan):
+            a = X  # one sample, the common case of a prediction service: 1-D all the way
+            for W_in, b, act in plan:
+                a = a @ W_in
+                a += b
+                act(a)
+            return a
         X_in = np.asarray(X)
         X2 = self.check_input(X_in)
         if self.shortcut:
             out = Workspace(self, X2.shape[0]).forward(X2).output
         else:
             a = X2
-            for W, layer in zip(self.weights, self.layers, strict=False):
+            for W, layer in zip(self.weights, self.layers, strict=True):
                 z = a @ W[:-1]
                 z += W[-1]
                 layer.activate_(z, layer.scale(self.dtype))
                 a = z
             out = a
         return out[0] if X_in.ndim == 1 else out
+
+    def _inference_plan(self) -> list[tuple[Array, Array, Callable[[Array], object]]]:
+        """Per layer ``(W[:-1], W[-1], in-place activation)`` for 1-D samples; empty if the
+        network needs the general path (shortcut connections, mixed layers, steepness)."""
+        plan: list[tuple[Array, Array, Callable[[Array], object]]] = []
+        for W, layer in zip(self.weights, self.layers, strict=True):
+            act = layer.uniform
+            s = layer.steepness
+            if self.shortcut or act is None or act.inplace is None or not (
+                isinstance(s, float) and s == 1.0
+            ):
+                plan = []
+                break
+            plan.append((W[:-1], W[-1], _softmax_1d if act.name == "softmax" else act.inplace))
+        self._plan = plan
+        return plan
 
     __call__ = forward
 
@@ -586,7 +614,7 @@ class Workspace:
             self.cat_out = [self.cat[:, f : f + n] for f, n in zip(fan_ins[:-1], outs[:-1], strict=True)]
         else:
             self.cat = None
-            inputs = [np.empty((batch, net.sizes[0]), dt)] + self.a[:-1]
+            inputs = [np.empty((batch, net.sizes[0]), dt), *self.a[:-1]]
         self.trace = Trace(
             [LayerTrace(input=i, z=z, a=a) for i, z, a in zip(inputs, self.z, self.a, strict=True)]
         )
@@ -628,6 +656,14 @@ class Workspace:
                 np.copyto(self.cat_out[k], a)
             a_prev = a
         return trace
+
+
+def _softmax_1d(x: Array) -> None:
+    # one sample: whole-vector reductions are cheaper than the keepdims form. x - max(x) can
+    # overflow only for logits spread wider than the dtype's range; exp then gives 0, correctly.
+    x -= x.max()
+    np.exp(x, out=x)
+    x /= x.sum()
 
 
 def views(flat: Array, shapes: Sequence[tuple[int, int]]) -> list[Array]:

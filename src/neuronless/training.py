@@ -169,7 +169,7 @@ class Trainer:
                 if not math.isfinite(loss):
                     return loss
                 total += loss * (stop - start)
-        return total / n
+        return float(total / n)
 
 
 def _check_finite(name: str, A: Array) -> None:
@@ -207,7 +207,8 @@ def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextMan
         raise ConfigError(f"threads must be a positive integer, 'auto' or None; got {threads!r}.")
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=threads, user_api="blas")
+    limiter: AbstractContextManager[Any] = threadpool_limits(limits=threads, user_api="blas")
+    return limiter
 
 
 def fit(
