@@ -468,3 +468,19 @@ def test_bad_arguments_raise(kwargs, match):
 def test_empty_X_raises():
     with pytest.raises(ConfigError, match="no rows"):
         fit(Network.create([2, 4, 1], seed=0), np.zeros((0, 2)), np.zeros((0, 1)), epochs=1)
+
+
+def test_weights_overflowing_in_the_last_step_are_caught_and_restored():
+    # one full-batch SGD step per epoch: the loss it reports is measured *before* the step,
+    # so only a check of the weights themselves can see that the step overflowed them
+    X = np.array([[1.0]], dtype=np.float32)
+    Y = np.array([[1.0e15]], dtype=np.float32)  # loss 5e29: finite in float32
+    net = Network.from_weights([np.array([[0.0], [0.0]], dtype=np.float32)], ["identity"])
+    with pytest.raises(TrainingDivergedError, match="weights became non-finite in epoch 0"):
+        fit(net, X, Y, loss="mse", optimizer=SGD(learning_rate=1e30), epochs=1)
+    assert np.all(net.params == 0.0)  # restored to the initial weights
+
+
+def test_step_decay_needs_whole_epochs():
+    with pytest.raises(ConfigError, match="every must be a whole number"):
+        step_decay(0.1, every=2.5)

@@ -32,7 +32,9 @@ def constant(learning_rate: float) -> Schedule:
 
 def step_decay(learning_rate: float, drop: float = 0.5, every: int = 10) -> Schedule:
     """``learning_rate * drop ** (epoch // every)``."""
-    _check(learning_rate=learning_rate, drop=drop, every=every)
+    _check(learning_rate=learning_rate, drop=drop)
+    if not (isinstance(every, int) and every >= 1):
+        raise ConfigError(f"every must be a whole number of epochs >= 1; got {every!r}.")
     return lambda epoch: float(learning_rate * drop ** (epoch // every))
 
 

@@ -329,14 +329,19 @@ def fit(
                 np.take(X2, perm, axis=0, out=Xs)
                 np.take(Y2, perm, axis=0, out=Ys)
             train_loss = trainer.epoch(Xs, Ys, lr)
+            diverged = None
             if not math.isfinite(train_loss):
+                diverged = f"the training loss became {train_loss}"
+            elif not np.isfinite(net.params).all():  # the epoch's last step overflowed
+                diverged = "the weights became non-finite"
+            if diverged is not None:
                 net.params[...] = last_good
                 history.stopped_reason = f"non-finite loss in epoch {epoch}"
                 if on_nan == "restore":
                     break
                 restored = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
                 raise TrainingDivergedError(
-                    f"the training loss became {train_loss} in epoch {epoch}; the weights were "
+                    f"{diverged} in epoch {epoch}; the weights were "
                     f"restored to {restored}. Likely cause: the learning rate "
                     f"is too high for this optimizer ({_describe(trainer.optimizer, lr)}) or the "
                     "inputs are not scaled. Lower the learning rate or standardise X, or pass "
