@@ -64,6 +64,7 @@ class Backprop:
         self.gb = [g[-1] for g in self.grad_views]
         self.W_in_T = [W.T for W in ws.W_in]
         self.back = [self._backward(h) for h in range(len(net.weights))]
+        self._pass = self._plain_pass() or self._general_pass
 
     def _backward(self, h: int) -> Callable[[], object]:
         """Turn ``ws.delta[h]`` from d loss/d a into d loss/d z, in place."""
@@ -76,8 +77,74 @@ class Backprop:
             return lambda: dmul(d, a, None, s, m)
         return lambda: layer.backward_(d, a, z, steep, s, m)
 
+    def _plain_pass(self) -> Callable[[Array, Array], float] | None:
+        """The forward and backward pass of a plain layered net with a fused loss, as one
+        closure over its buffers: the same NumPy calls as the general pass, with the Python
+        overhead of a hand-written loop (it decides the speed of small networks)."""
+        ws, net = self.ws, self.net
+        out = net.layers[-1].uniform
+        if net.shortcut or not self.fused or out is None or any(z is not None for z in ws.z):
+            return None
+        L = len(ws.a) - 1
+        hidden = list(zip(ws.W_in[:-1], ws.bias[:-1], ws.a[:-1], ws.activate[:-1], strict=True))
+        W_out, b_out, a_out = ws.W_in[L], ws.bias[L], ws.a[L]
+        steep = ws.steep[L]
+        unit = isinstance(steep, float) and steep == 1.0
+        scale = steep / ws.batch
+        fused = self.loss.forward_delta_
+        delta_out, scratch, row, ones = ws.delta[L], ws.scratch[L], ws.row, ws.ones
+        down = [
+            (ws.a[k - 1].T, ws.delta[k], self.gW_in[k], self.gb[k], self.W_in_T[k], ws.delta[k - 1],
+             self.back[k - 1])
+            for k in range(L, 0, -1)
+        ]
+        d0, gW0, gb0 = ws.delta[0], self.gW_in[0], self.gb[0]
+        layer0 = ws.trace.layers[0]
+        matmul, dot, add, multiply = np.matmul, np.dot, np.add, np.multiply
+
+        def plain_pass(X: Array, Y: Array) -> float:
+            layer0.input = X
+            a = X
+            for W_in, b, buf, act in hidden:
+                matmul(a, W_in, out=buf)
+                buf += b
+                act(buf)
+                a = buf
+            matmul(a, W_out, out=a_out)
+            add(a_out, b_out, out=a_out)
+            if not unit:
+                multiply(a_out, steep, out=a_out)
+            total = fused(a_out, Y, out, scale, delta_out, scratch, row)
+            for a_T, d, gW, gb, W_T, d_prev, back in down:
+                matmul(a_T, d, out=gW)
+                dot(ones, d, out=gb)  # bias gradient as a GEMV: faster than a sum
+                matmul(d, W_T, out=d_prev)
+                back()
+            matmul(X.T, d0, out=gW0)
+            dot(ones, d0, out=gb0)
+            return total
+
+        return plain_pass
+
     def __call__(self, X: Array, Y: Array) -> float:
         """Return the loss of ``(X, Y)`` and leave its gradient in ``self.grads``."""
+        net = self.net
+        m = X.shape[0]
+        loss = self._pass(X, Y) / m
+        if net.mask is not None:
+            self.grads *= net.mask
+        if self.l2:
+            p = self.pscratch
+            assert p is not None
+            np.multiply(net.params, net.regularized, out=p)
+            loss += self.l2 / (2 * m) * float(np.vdot(p, p))
+            p *= self.l2 / m
+            self.grads += p
+        return float(loss)
+
+    def _general_pass(self, X: Array, Y: Array) -> float:
+        """Forward (through ``Workspace.forward``) and backward for any topology; return the
+        summed cost."""
         net, ws = self.net, self.ws
         m = X.shape[0]
         L = len(ws.a) - 1
@@ -110,17 +177,7 @@ class Backprop:
                 for h in range(k):  # layer h's output sits in columns fan[h] : fan[h] + n_h
                     deltas[h] += gin[:, fan[h] : fan[h] + net.sizes[h + 1]]
             self.back[k - 1]()
-        loss = total / m
-        if net.mask is not None:
-            self.grads *= net.mask
-        if self.l2:
-            p = self.pscratch
-            assert p is not None
-            np.multiply(net.params, net.regularized, out=p)
-            loss += self.l2 / (2 * m) * float(np.vdot(p, p))
-            p *= self.l2 / m
-            self.grads += p
-        return float(loss)
+        return total
 
 
 def check_targets(net: Network, X: Any, Y: Any) -> tuple[Array, Array]:

@@ -135,7 +135,7 @@ class _BinaryCrossEntropy(Loss):
     ) -> float:
         np.logaddexp(0.0, x, out=scratch)
         total = float(scratch.sum()) - float(np.vdot(y, x))
-        activation.apply_(x)
+        activation.inplace(x)  # type: ignore[misc]  # sigmoid has one
         np.subtract(x, y, out=delta)
         delta *= scale
         return total

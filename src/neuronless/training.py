@@ -139,12 +139,12 @@ class Trainer:
         return bp
 
     def step(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
-        """One gradient step on the batch ``(X, Y)`` (2-D, the network's dtype); return its loss."""
-        # overflow shows up as a non-finite loss, which the caller checks; underflow is harmless
-        with np.errstate(all="ignore"):
-            return self._step(X, Y, learning_rate)
+        """One gradient step on the batch ``(X, Y)`` (2-D, the network's dtype); return its loss.
 
-    def _step(self, X: Array, Y: Array, learning_rate: float | None) -> float:
+        The step is skipped when the loss is not finite. Like every NumPy call it follows the
+        caller's ``np.errstate``; ``fit`` ignores floating-point flags and checks the loss and
+        the weights instead (overflow and NaN show up there; underflow is harmless).
+        """
         bp = self._backprop(X.shape[0])
         loss = bp(X, Y)
         if math.isfinite(loss):
@@ -155,20 +155,20 @@ class Trainer:
     def epoch(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
         """One pass over ``(X, Y)`` in order, in batches of ``batch_size``; return the mean loss.
 
+        Floating-point flags follow the caller's ``np.errstate``, as in :meth:`step`.
         Returns NaN or inf as soon as a batch's loss is not finite (the step is then skipped).
         """
         n = X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
-        with np.errstate(all="ignore"):  # as in step
-            if bs == n:
-                return self._step(X, Y, learning_rate)
-            total = 0.0
-            for start in range(0, n, bs):
-                stop = min(start + bs, n)
-                loss = self._step(X[start:stop], Y[start:stop], learning_rate)
-                if not math.isfinite(loss):
-                    return loss
-                total += loss * (stop - start)
+        if bs == n:
+            return self.step(X, Y, learning_rate)
+        total = 0.0
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            loss = self.step(X[start:stop], Y[start:stop], learning_rate)
+            if not math.isfinite(loss):
+                return loss
+            total += loss * (stop - start)
         return float(total / n)
 
 
@@ -321,7 +321,9 @@ def fit(
     every = _progress_every(progress, epochs)
     stream = progress if hasattr(progress, "write") else sys.stderr
     start = time.perf_counter()
-    with _thread_limit(threads, net):
+    # floating-point flags are not errors here: overflow and NaN are caught from the loss and
+    # the weights after every epoch, and underflow to zero is the right answer
+    with _thread_limit(threads, net), np.errstate(all="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch) if schedule is not None else None
             if shuffle and minibatch:
