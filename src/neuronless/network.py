@@ -9,24 +9,25 @@ An optional boolean ``mask`` (same layout as ``params``) marks which connections
 weights are zero and their gradients are zero, so they stay zero through training.
 
 This module never trains; ``backprop`` differentiates what ``Workspace.forward`` records.
+``LayerTrace``, ``Trace``, ``Workspace`` and ``views`` are re-exported from ``workspace``.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from .activations import Activation, get_activation
+from .activations import Activation
 from .errors import ConfigError, ShapeError
+from .layers import ActivationSpec, LayerActivation
+from .workspace import LayerTrace, Trace, Workspace, views
 
 Array = NDArray[Any]
 Seed: TypeAlias = int | np.random.Generator | None
-ActivationSpec: TypeAlias = str | Activation | Sequence[str | Activation]
 
 INITS = ("auto", "uniform", "glorot", "xavier", "he", "nguyen_widrow", "epsilon")
 EPSILON_INIT = 0.12  # the Stanford ML course's epsilon_init for randInitializeWeights
@@ -43,126 +44,6 @@ def as_generator(seed: Seed) -> np.random.Generator:
     raise ConfigError(
         f"seed must be an int, a numpy.random.Generator or None; got {seed!r}."
     )
-
-
-class LayerActivation:
-    """How one layer turns its net input ``z`` into its output: ``a = f(steepness * z)``.
-
-    ``spec`` is one activation for the whole layer, or one per neuron (FANN mixes them);
-    ``steepness`` is a float or one value per neuron.
-    """
-
-    def __init__(self, spec: ActivationSpec, n_out: int, steepness: float | Array = 1.0):
-        if isinstance(spec, (str, Activation)):
-            acts: tuple[Activation, ...] = (get_activation(spec),)
-        else:
-            acts = tuple(get_activation(s) for s in spec)
-            if len(acts) != n_out:
-                raise ConfigError(
-                    f"a per-neuron activation list must have one entry per neuron ({n_out}); "
-                    f"got {len(acts)}. Pass a single name for the whole layer or {n_out} names."
-                )
-        self.uniform: Activation | None = acts[0] if len(set(acts)) == 1 else None
-        self.per_neuron = acts if self.uniform is None else None
-        self.groups: list[tuple[Activation, Array]] = []
-        if self.per_neuron is not None:
-            for act in dict.fromkeys(acts):
-                if not act.elementwise:
-                    raise ConfigError(
-                        f"{act.name} acts on a whole layer and cannot be mixed with other "
-                        "activations in one layer. Give that layer a single activation."
-                    )
-                idx = np.array([i for i, a in enumerate(acts) if a is act], dtype=np.intp)
-                self.groups.append((act, idx))
-        s = np.asarray(steepness, dtype=np.float64)
-        if s.ndim == 0:
-            self.steepness: float | Array = float(s)
-        elif s.shape == (n_out,):
-            self.steepness = s
-        else:
-            raise ConfigError(
-                f"steepness must be a number or one number per neuron ({n_out}); got shape "
-                f"{s.shape}."
-            )
-        if not np.all(np.isfinite(s)) or np.any(s == 0):
-            raise ConfigError(f"steepness must be finite and non-zero; got {steepness!r}.")
-        self.n_out = n_out
-        self.needs_x = any(a.needs_x for a in acts)
-
-    @property
-    def spec(self) -> Activation | tuple[Activation, ...]:
-        """The layer's activation, or the tuple of per-neuron activations."""
-        return self.uniform if self.uniform is not None else self.per_neuron  # type: ignore[return-value]
-
-    @property
-    def name(self) -> str:
-        if self.uniform is not None:
-            return self.uniform.name
-        return "mixed(" + ",".join(a.name for a, _ in self.groups) + ")"
-
-    def scale(self, dtype: np.dtype[Any]) -> float | Array:
-        """Steepness as a Python float or an array of the network's dtype (no promotion)."""
-        if isinstance(self.steepness, float):
-            return self.steepness
-        return self.steepness.astype(dtype)
-
-    def activate_(self, x: Array, steep: float | Array) -> None:
-        """Overwrite the net input ``x`` with the layer output ``f(steepness * x)``."""
-        if not (isinstance(steep, float) and steep == 1.0):
-            x *= steep
-        if self.uniform is not None:
-            self.uniform.apply_(x)
-        else:
-            for act, idx in self.groups:
-                x[:, idx] = act.f(x[:, idx])
-
-    def backward_(
-        self,
-        delta: Array,
-        a: Array,
-        z: Array | None,
-        steep: float | Array,
-        scratch: Array,
-        mask: Array,
-    ) -> None:
-        """Overwrite ``delta`` = d loss/d a with d loss/d z (``z`` needed only if ``needs_x``)."""
-        unit = isinstance(steep, float) and steep == 1.0
-        x = None if z is None or not self.needs_x else (z if unit else z * steep)
-        if self.uniform is not None:
-            self.uniform.backward_(delta, a, x, scratch, mask)
-        else:
-            for act, idx in self.groups:
-                xs = None if x is None else x[:, idx]
-                delta[:, idx] = act.vjp(delta[:, idx], xs, a[:, idx])
-        if not unit:
-            delta *= steep
-
-
-@dataclass
-class LayerTrace:
-    """One layer of a forward pass: what went in, the net input and what came out.
-
-    ``input`` is what the layer's matrix multiplies, shape ``(m, n_in)`` (with shortcut
-    connections: the network input and all earlier outputs, side by side); ``z`` is
-    ``input @ W[:-1] + W[-1]`` (``None`` when the recording skipped it for speed) and ``a`` is
-    ``f(steepness * z)``.
-    """
-
-    input: Array
-    z: Array | None
-    a: Array
-
-
-@dataclass
-class Trace:
-    """The record of one forward pass, read by backprop, explain mode and diagrams."""
-
-    layers: list[LayerTrace]
-
-    @property
-    def output(self) -> Array:
-        """The network's output, ``layers[-1].a``."""
-        return self.layers[-1].a
 
 
 class Network:
@@ -447,17 +328,7 @@ class Network:
 
     def copy(self) -> Network:
         """An independent copy (same architecture, copied parameters and mask)."""
-        new = Network(
-            self.sizes,
-            [layer.spec for layer in self.layers],  # type: ignore[misc]
-            steepness=[layer.steepness for layer in self.layers],
-            shortcut=self.shortcut,
-            dtype=self.dtype,
-        )
-        new.params[...] = self.params
-        if self.mask is not None:
-            new.mask = self.mask.copy()
-        return new
+        return self.astype(self.dtype)
 
     def astype(self, dtype: DTypeLike) -> Network:
         """A copy with parameters of another dtype (float32 or float64)."""
@@ -573,108 +444,12 @@ class Network:
         return Workspace(self, X2.shape[0], keep_z=True).forward(np.array(X2, copy=True))
 
 
-class Workspace:
-    """Buffers for one batch size, reused by every forward and backward pass of that size.
-
-    ``forward`` writes each layer's output into its buffer and returns a :class:`Trace`
-    whose arrays *are* those buffers; ``backprop.backward`` reads that trace. With
-    ``keep_z=False`` (training), ``z`` is recorded only for activations whose derivative
-    needs it; otherwise the activation is applied in place and the derivative is taken from
-    the output.
-    """
-
-    def __init__(self, net: Network, batch: int, *, keep_z: bool = False) -> None:
-        self.net = net
-        self.batch = batch
-        dt = net.dtype
-        outs = net.sizes[1:]
-        self.a = [np.empty((batch, n), dt) for n in outs]
-        self.z: list[Array | None] = [
-            np.empty((batch, n), dt) if keep_z or layer.needs_x else None
-            for n, layer in zip(outs, net.layers, strict=False)
-        ]
-        self.delta = [np.empty((batch, n), dt) for n in outs]
-        self.scratch = [np.empty((batch, n), dt) for n in outs]
-        self.bool_mask = [np.empty((batch, n), bool) for n in outs]
-        self.row = np.empty((batch, 1), dt)
-        self.ones = np.ones(batch, dt)
-        self.steep = [layer.scale(dt) for layer in net.layers]
-        # the plan: views and callables fixed once, so a pass is just the NumPy calls
-        self.W_in = [W[:-1] for W in net.weights]
-        self.bias = [W[-1] for W in net.weights]
-        self.activate = [self._activation(k) for k in range(len(outs))]
-        s_out = self.steep[-1]
-        self.unit_steep_out = isinstance(s_out, float) and s_out == 1.0
-        fan_ins = net.fan_ins
-        if net.shortcut:
-            # one wide buffer [X | a_0 | a_1 | ...]: layer k reads its first fan_in[k] columns
-            self.cat: Array | None = np.empty((batch, sum(net.sizes[:-1])), dt)
-            self.gin = [np.empty((batch, f), dt) for f in fan_ins]
-            inputs: list[Array] = [self.cat[:, :f] for f in fan_ins]
-            self.cat_out = [self.cat[:, f : f + n] for f, n in zip(fan_ins[:-1], outs[:-1], strict=True)]
-        else:
-            self.cat = None
-            inputs = [np.empty((batch, net.sizes[0]), dt), *self.a[:-1]]
-        self.trace = Trace(
-            [LayerTrace(input=i, z=z, a=a) for i, z, a in zip(inputs, self.z, self.a, strict=True)]
-        )
-
-    def _activation(self, k: int) -> Callable[[Array], object]:
-        layer, steep = self.net.layers[k], self.steep[k]
-        act = layer.uniform
-        if act is not None and act.inplace is not None and isinstance(steep, float) and steep == 1.0:
-            return act.inplace
-        return lambda x: layer.activate_(x, steep)
-
-    def forward(self, X: Array, *, activate_output: bool = True) -> Trace:
-        """Forward ``X`` (``(batch, n_in)``, the network's dtype) through the buffers.
-
-        With ``activate_output=False`` the last buffer is left holding ``steepness * z``
-        (for a loss that applies its partner activation itself, from the logits). The returned trace is
-        this workspace's own: the next pass overwrites it.
-        """
-        trace = self.trace
-        last = len(self.a) - 1
-        cat = self.cat
-        if cat is None:
-            trace.layers[0].input = X
-            a_prev = X
-        else:
-            cat[:, : X.shape[1]] = X
-        for k, (W_in, b, a, z, act) in enumerate(
-            zip(self.W_in, self.bias, self.a, self.z, self.activate, strict=True)
-        ):
-            np.matmul(a_prev if cat is None else trace.layers[k].input, W_in, out=a)
-            a += b
-            if z is not None:
-                np.copyto(z, a)
-            if k < last or activate_output:
-                act(a)
-            elif not self.unit_steep_out:
-                a *= self.steep[k]  # the loss applies the activation to the scaled input
-            if cat is not None and k < last:
-                np.copyto(self.cat_out[k], a)
-            a_prev = a
-        return trace
-
-
 def _softmax_1d(x: Array) -> None:
     # one sample: whole-vector reductions are cheaper than the keepdims form. x - max(x) can
     # overflow only for logits spread wider than the dtype's range; exp then gives 0, correctly.
     x -= x.max()
     np.exp(x, out=x)
     x /= x.sum()
-
-
-def views(flat: Array, shapes: Sequence[tuple[int, int]]) -> list[Array]:
-    """Split ``flat`` into consecutive matrices of the given shapes (views, not copies)."""
-    out, offset = [], 0
-    for r, c in shapes:
-        out.append(flat[offset : offset + r * c].reshape(r, c))
-        offset += r * c
-    if offset != flat.size:
-        raise ShapeError(f"a flat vector of {flat.size} values cannot hold shapes {list(shapes)}.")
-    return out
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
@@ -689,3 +464,5 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
             f"got {sizes!r}."
         )
     return out
+
+__all__ = ["LayerActivation", "LayerTrace", "Network", "Trace", "Workspace", "as_generator", "views"]
