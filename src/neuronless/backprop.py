@@ -34,11 +34,17 @@ class Backprop:
 
     ``bp(X, Y)`` fills ``bp.grads`` (a flat vector laid out like ``net.params``; per-layer
     views in ``bp.grad_views``) and returns the loss. The training loop keeps one per batch
-    size, so a training step allocates nothing.
+    size (all writing one shared ``grads`` vector), so a training step allocates nothing.
     """
 
     def __init__(
-        self, net: Network, batch: int, loss: str | Loss = "mse", l2: float = 0.0
+        self,
+        net: Network,
+        batch: int,
+        loss: str | Loss = "mse",
+        l2: float = 0.0,
+        *,
+        grads: Array | None = None,
     ) -> None:
         self.net = net
         self.loss = get_loss(loss)
@@ -55,7 +61,10 @@ class Backprop:
         self.l2 = float(l2)
         self.fused = self.loss.partner is not None
         self.ws = Workspace(net, batch)
-        self.grads: Array = np.zeros_like(net.params)
+        # a trainer shares one gradient vector among the batch sizes it meets
+        self.grads: Array = np.zeros_like(net.params) if grads is None else grads
+        if self.grads.shape != net.params.shape or self.grads.dtype != net.params.dtype:
+            raise ShapeError(f"grads must be shaped like params {net.params.shape}, {net.dtype}.")
         self.grad_views = views(self.grads, net.shapes)
         self.pscratch = np.empty_like(net.params) if self.l2 else None
         # the plan: every view and callable fixed once, so a step is just the NumPy calls

@@ -130,12 +130,14 @@ class Trainer:
         self.l2 = l2
         self.state = state if state is not None else self.optimizer.init(net.params)
         self._backprops: dict[int, Backprop] = {}
+        self._grads = np.zeros_like(net.params)
         self._backprop(1)  # validates loss/output/l2 now, not at the first step
 
     def _backprop(self, batch: int) -> Backprop:
         bp = self._backprops.get(batch)
         if bp is None:
-            bp = self._backprops[batch] = Backprop(self.net, batch, self.loss, self.l2)
+            bp = self._backprops[batch] = Backprop(self.net, batch, self.loss, self.l2,
+                                                   grads=self._grads)
         return bp
 
     def step(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
