@@ -399,8 +399,8 @@ class Network:
                 and X.shape[0] == self.sizes[0] and plan):
             a = X  # one sample, the common case of a prediction service: 1-D all the way
             for W_in, b, act in plan:
-                a = a @ W_in
-                a += b
+                a = np.dot(a, W_in)
+                np.add(a, b, out=a)
                 act(a)
             return a
         X_in = np.asarray(X)
@@ -447,9 +447,9 @@ class Network:
 def _softmax_1d(x: Array) -> None:
     # one sample: whole-vector reductions are cheaper than the keepdims form. x - max(x) can
     # overflow only for logits spread wider than the dtype's range; exp then gives 0, correctly.
-    x -= x.max()
+    np.subtract(x, np.maximum.reduce(x), out=x)
     np.exp(x, out=x)
-    x /= x.sum()
+    np.divide(x, np.add.reduce(x), out=x)
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
