@@ -27,7 +27,6 @@ from .errors import ConfigError, TrainingDivergedError
 from .losses import Loss, default_loss, get_loss
 from .network import Network, Seed, as_generator
 from .optimizers import State, get_optimizer
-from .parallel import PARALLEL_MIN_PARAMS, ParallelStep
 
 Array = NDArray[Any]
 SMALL_NET_PARAMS = 50_000  # below this, threads="auto" runs BLAS on one thread (see docs/performance.md)
@@ -100,10 +99,7 @@ Callback = Callable[[Network, History], Any]
 class Trainer:
     """One network, loss and optimizer, ready to take steps and epochs.
 
-    ``threads`` is how many threads the elementwise optimizer update may use: with 2 or more
-    and a network of at least 100,000 parameters, two threads update the two halves of
-    ``params`` at once (bit-identical to one thread). ``None`` follows BLAS's current thread
-    count. ``state`` resumes from a saved optimizer state.
+    ``state`` resumes from a saved optimizer state.
 
     >>> net = Network.create([2, 4, 1], seed=0)
     >>> trainer = Trainer(net, "binary_cross_entropy", "adam")
@@ -124,7 +120,6 @@ class Trainer:
         batch_size: int | None = None,
         l2: float = 0.0,
         state: State | None = None,
-        threads: int | None = None,
     ) -> None:
         self.net = net
         out = net.layers[-1]
@@ -139,20 +134,7 @@ class Trainer:
         self._backprops: dict[int, Backprop] = {}
         self._grads = np.zeros_like(net.params)
         self._backprop(1)  # validates loss/output/l2 now, not at the first step
-        if threads is not None and not (isinstance(threads, int) and threads >= 1):
-            raise ConfigError(f"threads must be a positive integer or None; got {threads!r}.")
-        n_threads = _blas_threads() if threads is None else threads
-        self._parallel = (
-            ParallelStep(self.optimizer, net.params, self._grads, self.state)
-            if n_threads >= 2 and net.params.size >= PARALLEL_MIN_PARAMS
-            else None
-        )
 
-    def close(self) -> None:
-        """Release the update thread of a large network (``fit`` does this when it ends)."""
-        if self._parallel is not None:
-            self._parallel.close()
-            self._parallel = None
 
     def _backprop(self, batch: int) -> Backprop:
         bp = self._backprops.get(batch)
@@ -171,11 +153,8 @@ class Trainer:
         bp = self._backprop(X.shape[0])
         loss = bp(X, Y)
         if math.isfinite(loss):
-            if self._parallel is not None:
-                self._parallel(learning_rate=learning_rate, loss=loss)
-            else:
-                self.optimizer.step(self.net.params, bp.grads, self.state,
-                                    learning_rate=learning_rate, loss=loss)
+            self.optimizer.step(self.net.params, bp.grads, self.state,
+                                learning_rate=learning_rate, loss=loss)
         return loss
 
     def epoch(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
@@ -196,15 +175,6 @@ class Trainer:
                 return loss
             total += loss * (stop - start)
         return float(total / n)
-
-
-def _blas_threads() -> int:
-    """How many threads BLAS would use now (1 if that cannot be told)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [int(lib.get("num_threads", 1)) for lib in threadpool_info()
-              if lib.get("user_api") == "blas"]
-    return max(counts, default=1)
 
 
 def _check_finite(name: str, A: Array) -> None:
@@ -309,127 +279,118 @@ def fit(
         50,000 parameters), where a second thread only costs; None leaves BLAS alone.
     """
     X2, Y2 = check_targets(net, X, Y)
-    if threads == "auto":
-        update_threads: int | None = 1 if net.params.size < SMALL_NET_PARAMS else None
-    elif threads is None or isinstance(threads, int):
-        update_threads = threads
-    else:
-        raise ConfigError(f"threads must be a positive integer, 'auto' or None; got {threads!r}.")
-    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2, threads=update_threads)
-    try:
-        if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
-            raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
-        if on_nan not in ("raise", "restore"):
-            raise ConfigError(f"on_nan must be 'raise' or 'restore'; got {on_nan!r}.")
-        if X2.shape[0] == 0:
-            raise ConfigError("X has no rows; training needs at least one sample.")
-        _check_finite("X", X2)
-        _check_finite("Y", Y2)
-        _check_loss_targets(trainer.loss, Y2, "Y")
-        rng = as_generator(seed)
-        if validation is not None and validation_fraction is not None:
-            raise ConfigError("pass either validation=(X_val, Y_val) or validation_fraction, not both.")
-        Xv: Array | None = None
-        Yv: Array | None = None
-        if validation is not None:
-            try:
-                Xv_in, Yv_in = validation
-            except (TypeError, ValueError):
-                raise ConfigError("validation must be a pair (X_val, Y_val).") from None
-            Xv, Yv = check_targets(net, Xv_in, Yv_in)
-            _check_finite("X_val", Xv)
-            _check_finite("Y_val", Yv)
-        elif validation_fraction is not None:
-            if not 0.0 < validation_fraction < 1.0:
-                raise ConfigError(f"validation_fraction must be in (0, 1); got {validation_fraction!r}.")
-            n_val = round(validation_fraction * X2.shape[0])
-            if n_val < 1 or n_val >= X2.shape[0]:
-                raise ConfigError(
-                    f"validation_fraction={validation_fraction} leaves {n_val} of {X2.shape[0]} rows "
-                    "for validation; it must leave at least one row on each side."
-                )
-            perm = rng.permutation(X2.shape[0])
-            Xv, Yv = X2[perm[:n_val]], Y2[perm[:n_val]]
-            X2, Y2 = np.ascontiguousarray(X2[perm[n_val:]]), np.ascontiguousarray(Y2[perm[n_val:]])
-        classify = trainer.loss.partner is not None
+    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2)
+    if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
+        raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
+    if on_nan not in ("raise", "restore"):
+        raise ConfigError(f"on_nan must be 'raise' or 'restore'; got {on_nan!r}.")
+    if X2.shape[0] == 0:
+        raise ConfigError("X has no rows; training needs at least one sample.")
+    _check_finite("X", X2)
+    _check_finite("Y", Y2)
+    _check_loss_targets(trainer.loss, Y2, "Y")
+    rng = as_generator(seed)
+    if validation is not None and validation_fraction is not None:
+        raise ConfigError("pass either validation=(X_val, Y_val) or validation_fraction, not both.")
+    Xv: Array | None = None
+    Yv: Array | None = None
+    if validation is not None:
+        try:
+            Xv_in, Yv_in = validation
+        except (TypeError, ValueError):
+            raise ConfigError("validation must be a pair (X_val, Y_val).") from None
+        Xv, Yv = check_targets(net, Xv_in, Yv_in)
+        _check_finite("X_val", Xv)
+        _check_finite("Y_val", Yv)
+    elif validation_fraction is not None:
+        if not 0.0 < validation_fraction < 1.0:
+            raise ConfigError(f"validation_fraction must be in (0, 1); got {validation_fraction!r}.")
+        n_val = round(validation_fraction * X2.shape[0])
+        if n_val < 1 or n_val >= X2.shape[0]:
+            raise ConfigError(
+                f"validation_fraction={validation_fraction} leaves {n_val} of {X2.shape[0]} rows "
+                "for validation; it must leave at least one row on each side."
+            )
+        perm = rng.permutation(X2.shape[0])
+        Xv, Yv = X2[perm[:n_val]], Y2[perm[:n_val]]
+        X2, Y2 = np.ascontiguousarray(X2[perm[n_val:]]), np.ascontiguousarray(Y2[perm[n_val:]])
+    classify = trainer.loss.partner is not None
 
-        history = History()
-        n = X2.shape[0]
-        minibatch = batch_size is not None and batch_size < n
-        Xs, Ys = (np.empty_like(X2), np.empty_like(Y2)) if (shuffle and minibatch) else (X2, Y2)
-        last_good = net.params.copy()
-        best_params: Array | None = None
-        best, since_best = math.inf, 0
-        every = _progress_every(progress, epochs)
-        stream = progress if hasattr(progress, "write") else sys.stderr
-        start = time.perf_counter()
-        # floating-point flags are not errors here: overflow and NaN are caught from the loss and
-        # the weights after every epoch, and underflow to zero is the right answer
-        with _thread_limit(threads, net), np.errstate(all="ignore"):
-            for epoch in range(epochs):
-                lr = schedule(epoch) if schedule is not None else None
-                if shuffle and minibatch:
-                    perm = rng.permutation(n)
-                    np.take(X2, perm, axis=0, out=Xs)
-                    np.take(Y2, perm, axis=0, out=Ys)
-                train_loss = trainer.epoch(Xs, Ys, lr)
-                diverged = None
-                if not math.isfinite(train_loss):
-                    diverged = f"the training loss became {train_loss}"
-                elif not np.isfinite(net.params).all():  # the epoch's last step overflowed
-                    diverged = "the weights became non-finite"
-                if diverged is not None:
-                    net.params[...] = last_good
-                    history.stopped_reason = f"non-finite loss in epoch {epoch}"
-                    if on_nan == "restore":
+    history = History()
+    n = X2.shape[0]
+    minibatch = batch_size is not None and batch_size < n
+    Xs, Ys = (np.empty_like(X2), np.empty_like(Y2)) if (shuffle and minibatch) else (X2, Y2)
+    last_good = net.params.copy()
+    best_params: Array | None = None
+    best, since_best = math.inf, 0
+    every = _progress_every(progress, epochs)
+    stream = progress if hasattr(progress, "write") else sys.stderr
+    start = time.perf_counter()
+    # floating-point flags are not errors here: overflow and NaN are caught from the loss and
+    # the weights after every epoch, and underflow to zero is the right answer
+    with _thread_limit(threads, net), np.errstate(all="ignore"):
+        for epoch in range(epochs):
+            lr = schedule(epoch) if schedule is not None else None
+            if shuffle and minibatch:
+                perm = rng.permutation(n)
+                np.take(X2, perm, axis=0, out=Xs)
+                np.take(Y2, perm, axis=0, out=Ys)
+            train_loss = trainer.epoch(Xs, Ys, lr)
+            diverged = None
+            if not math.isfinite(train_loss):
+                diverged = f"the training loss became {train_loss}"
+            elif not np.isfinite(net.params).all():  # the epoch's last step overflowed
+                diverged = "the weights became non-finite"
+            if diverged is not None:
+                net.params[...] = last_good
+                history.stopped_reason = f"non-finite loss in epoch {epoch}"
+                if on_nan == "restore":
+                    break
+                restored = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
+                raise TrainingDivergedError(
+                    f"{diverged} in epoch {epoch}; the weights were "
+                    f"restored to {restored}. Likely cause: the learning rate "
+                    f"is too high for this optimizer ({_describe(trainer.optimizer, lr)}) or the "
+                    "inputs are not scaled. Lower the learning rate or standardise X, or pass "
+                    "on_nan='restore' to stop instead of raising."
+                )
+            np.copyto(last_good, net.params)
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.learning_rate.append(lr if lr is not None else float(trainer.optimizer.learning_rate))
+            monitored = train_loss
+            if Xv is not None and Yv is not None:
+                out = net.forward(Xv)
+                val_loss = trainer.loss.value(out, Yv)
+                history.val_loss.append(val_loss)
+                if classify:
+                    history.val_metrics.setdefault("accuracy", []).append(accuracy(Yv, out))
+                monitored = val_loss
+            history.time.append(time.perf_counter() - start)
+            if every and (epoch % every == 0 or epoch == epochs - 1):
+                print(_progress_line(history, epochs), file=stream)
+            if early_stopping is not None:
+                if monitored < best - early_stopping.min_delta:
+                    best, since_best = monitored, 0
+                    history.best_epoch = epoch
+                    if early_stopping.restore_best:
+                        best_params = net.params.copy()
+                else:
+                    since_best += 1
+                    if since_best >= early_stopping.patience:
+                        history.stopped_reason = (
+                            f"early stopping: no improvement for {early_stopping.patience} epochs"
+                        )
                         break
-                    restored = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
-                    raise TrainingDivergedError(
-                        f"{diverged} in epoch {epoch}; the weights were "
-                        f"restored to {restored}. Likely cause: the learning rate "
-                        f"is too high for this optimizer ({_describe(trainer.optimizer, lr)}) or the "
-                        "inputs are not scaled. Lower the learning rate or standardise X, or pass "
-                        "on_nan='restore' to stop instead of raising."
-                    )
-                np.copyto(last_good, net.params)
-                history.epoch.append(epoch)
-                history.train_loss.append(train_loss)
-                history.learning_rate.append(lr if lr is not None else float(trainer.optimizer.learning_rate))
-                monitored = train_loss
-                if Xv is not None and Yv is not None:
-                    out = net.forward(Xv)
-                    val_loss = trainer.loss.value(out, Yv)
-                    history.val_loss.append(val_loss)
-                    if classify:
-                        history.val_metrics.setdefault("accuracy", []).append(accuracy(Yv, out))
-                    monitored = val_loss
-                history.time.append(time.perf_counter() - start)
-                if every and (epoch % every == 0 or epoch == epochs - 1):
-                    print(_progress_line(history, epochs), file=stream)
-                if early_stopping is not None:
-                    if monitored < best - early_stopping.min_delta:
-                        best, since_best = monitored, 0
-                        history.best_epoch = epoch
-                        if early_stopping.restore_best:
-                            best_params = net.params.copy()
-                    else:
-                        since_best += 1
-                        if since_best >= early_stopping.patience:
-                            history.stopped_reason = (
-                                f"early stopping: no improvement for {early_stopping.patience} epochs"
-                            )
-                            break
-                if target_loss is not None and train_loss <= target_loss:
-                    history.stopped_reason = f"target loss {target_loss} reached"
-                    break
-                if any(cb(net, history) is True for cb in callbacks):
-                    history.stopped_reason = f"stopped by a callback after epoch {epoch}"
-                    break
-        if best_params is not None:
-            net.params[...] = best_params
-        return history
-    finally:
-        trainer.close()
+            if target_loss is not None and train_loss <= target_loss:
+                history.stopped_reason = f"target loss {target_loss} reached"
+                break
+            if any(cb(net, history) is True for cb in callbacks):
+                history.stopped_reason = f"stopped by a callback after epoch {epoch}"
+                break
+    if best_params is not None:
+        net.params[...] = best_params
+    return history
 
 
 def _describe(optimizer: Any, lr: float | None) -> str:
