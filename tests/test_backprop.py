@@ -477,3 +477,25 @@ def test_grad_views_follow_the_params_layout():
     gv = views(grads, net.shapes)
     assert [g.shape for g in gv] == [(4, 4), (5, 2)]
     assert all(np.shares_memory(g, grads) for g in gv)
+
+
+def test_backprop_trace_records_z_when_asked_and_gives_the_same_gradient(rng):
+    from neuronless import Backprop
+
+    net = Network.create([3, 4, 2], hidden="tanh", output="softmax", seed=2, dtype=np.float64)
+    X = rng.normal(size=(5, 3))
+    Y = np.eye(2)[rng.integers(0, 2, 5)]
+    plain = Backprop(net, 5, "cross_entropy")
+    loss_plain = plain(X, Y)
+    traced = Backprop(net, 5, "cross_entropy", keep_z=True)
+    loss_traced = traced(X, Y)
+    assert loss_traced == pytest.approx(loss_plain, rel=1e-12)
+    np.testing.assert_allclose(traced.grads, plain.grads, rtol=1e-12, atol=1e-15)
+    layers = traced.ws.trace.layers
+    W0, W1 = net.weights
+    np.testing.assert_allclose(layers[0].z, X @ W0[:-1] + W0[-1], rtol=1e-12)
+    np.testing.assert_allclose(layers[0].a, np.tanh(layers[0].z), rtol=1e-12)
+    np.testing.assert_allclose(layers[1].z, layers[0].a @ W1[:-1] + W1[-1], rtol=1e-12)
+    e = np.exp(layers[1].z - layers[1].z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(layers[1].a, e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+    assert all(layer.z is None for layer in plain.ws.trace.layers)

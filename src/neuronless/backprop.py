@@ -35,6 +35,8 @@ class Backprop:
     ``bp(X, Y)`` fills ``bp.grads`` (a flat vector laid out like ``net.params``; per-layer
     views in ``bp.grad_views``) and returns the loss. The training loop keeps one per batch
     size (all writing one shared ``grads`` vector), so a training step allocates nothing.
+    ``bp.ws.trace`` is the record of the last pass (with ``keep_z=True`` it includes every
+    layer's ``z``, for explain mode: the numbers shown are the ones the gradient came from).
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class Backprop:
         l2: float = 0.0,
         *,
         grads: Array | None = None,
+        keep_z: bool = False,
     ) -> None:
         self.net = net
         self.loss = get_loss(loss)
@@ -60,7 +63,7 @@ class Backprop:
             raise ConfigError(f"l2 must be a non-negative number; got {l2!r}.")
         self.l2 = float(l2)
         self.fused = self.loss.partner is not None
-        self.ws = Workspace(net, batch)
+        self.ws = Workspace(net, batch, keep_z=keep_z)
         # a trainer shares one gradient vector among the batch sizes it meets
         self.grads: Array = np.zeros_like(net.params) if grads is None else grads
         if self.grads.shape != net.params.shape or self.grads.dtype != net.params.dtype:
