@@ -484,3 +484,32 @@ def test_weights_overflowing_in_the_last_step_are_caught_and_restored():
 def test_step_decay_needs_whole_epochs():
     with pytest.raises(ConfigError, match="every must be a whole number"):
         step_decay(0.1, every=2.5)
+
+
+def test_progress_writes_one_line_per_reported_epoch():
+    import io
+
+    stream = io.StringIO()
+    net = Network.create([2, 4, 1], seed=0)
+    fit(net, XOR_X, XOR_Y, loss="binary_cross_entropy", optimizer=Adam(0.05), epochs=20,
+        validation=(XOR_X, XOR_Y), progress=stream)
+    lines = stream.getvalue().splitlines()
+    # a file (or True): every epochs // 10 = 2 epochs, plus the last one
+    assert [line.split()[1] for line in lines] == [f"{e}/20" for e in (1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 20)]
+    assert lines[0].startswith("epoch 1/20  loss ")
+    assert "val_loss" in lines[0]
+    assert "val_accuracy" in lines[0]
+
+
+def test_progress_every_n_epochs_goes_to_stderr(capsys):
+    net = Network.create([2, 4, 1], seed=0)
+    fit(net, XOR_X, XOR_Y, loss="binary_cross_entropy", epochs=9, progress=3)
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split()[1] for line in err] == ["1/9", "4/9", "7/9", "9/9"]
+
+
+@pytest.mark.parametrize("threads", [0, -1, "many", 1.5])
+def test_bad_threads_is_a_config_error(threads):
+    net = Network.create([2, 4, 1], seed=0)
+    with pytest.raises(ConfigError, match="threads must be"):
+        fit(net, XOR_X, XOR_Y, epochs=1, threads=threads)
