@@ -23,10 +23,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ConfigError, ShapeError
-from .losses import Loss, get_loss
+from .losses import Loss, default_loss, get_loss
 from .network import Network, Workspace, views
 
 Array = NDArray[Any]
+
+
+def resolve_loss(net: Network, loss: str | Loss | None) -> Loss:
+    """The named loss, or for ``None`` the output layer's natural one (softmax ->
+    cross-entropy, sigmoid -> binary cross-entropy, anything else -> MSE)."""
+    if loss is not None:
+        return get_loss(loss)
+    out = net.layers[-1]
+    return default_loss(out.uniform if out.uniform is not None else out.groups[0][0])
 
 
 class Backprop:
@@ -43,14 +52,14 @@ class Backprop:
         self,
         net: Network,
         batch: int,
-        loss: str | Loss = "mse",
+        loss: str | Loss | None = "mse",
         l2: float = 0.0,
         *,
         grads: Array | None = None,
         keep_z: bool = False,
     ) -> None:
         self.net = net
-        self.loss = get_loss(loss)
+        self.loss = resolve_loss(net, loss)
         out = net.layers[-1]
         if self.loss.partner is not None:
             if out.uniform is None:

@@ -18,9 +18,9 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_targets
+from .backprop import Backprop, check_targets, resolve_loss
 from .errors import ConfigError, ConvergenceWarning, TrainingDivergedError
-from .losses import Loss, default_loss, get_loss
+from .losses import Loss
 from .network import Network
 
 Array = NDArray[Any]
@@ -69,8 +69,7 @@ def minimize(
         raise ConfigError(f"method must be 'lbfgs' or 'cg'; got {method!r}.")
     if not (isinstance(maxiter, int) and maxiter >= 1):
         raise ConfigError(f"maxiter must be a positive integer; got {maxiter!r}.")
-    loss_obj = get_loss(loss) if loss is not None else default_loss(net.layers[-1].uniform or
-                                                                     net.layers[-1].groups[0][0])
+    loss_obj = resolve_loss(net, loss)
     net64 = net.astype(np.float64)
     X64, Y64 = check_targets(net64, X, Y)
     bp = Backprop(net64, X64.shape[0], loss_obj, l2)

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_targets
+from .backprop import Backprop, check_targets, resolve_loss
 from .classification import accuracy
 from .errors import ConfigError, TrainingDivergedError
-from .losses import Loss, default_loss, get_loss
+from .losses import Loss
 from .network import Network, Seed, as_generator
 from .optimizers import State, get_optimizer
 
@@ -122,9 +122,7 @@ class Trainer:
         state: State | None = None,
     ) -> None:
         self.net = net
-        out = net.layers[-1]
-        self.loss = get_loss(loss) if loss is not None else default_loss(
-            out.uniform if out.uniform is not None else out.groups[0][0])
+        self.loss = resolve_loss(net, loss)
         self.optimizer = get_optimizer(optimizer)
         if batch_size is not None and not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
             raise ConfigError(f"batch_size must be a positive integer or None (full batch); got {batch_size!r}.")
