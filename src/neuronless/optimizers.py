@@ -170,8 +170,15 @@ class Adam:
 
     ``m = beta1*m + (1-beta1)*g``; ``v = beta2*v + (1-beta2)*g**2``;
     ``params -= learning_rate * m_hat / (sqrt(v_hat) + eps)`` with the bias corrections
-    ``m_hat = m/(1-beta1**t)``, ``v_hat = v/(1-beta2**t)``. Computed in the paper's equivalent
-    "efficient" form (section 2), with the corrections folded into two scalars.
+    ``m_hat = m/(1-beta1**t)``, ``v_hat = v/(1-beta2**t)``.
+
+    Computed in an equivalent form with 10 whole-vector operations instead of 12: the state
+    keeps the undamped sums ``m' = beta1*m' + g`` and ``v' = beta2*v' + g**2`` (so
+    ``m = (1-beta1) m'`` and ``v = (1-beta2) v'``), and every constant factor, bias
+    corrections included, is folded into two scalars, as in the paper's "efficient" form
+    (section 2): ``params -= a_t * m' / (sqrt(v') + eps_t)`` with
+    ``r_t = sqrt((1-beta2)/(1-beta2**t))``, ``a_t = learning_rate (1-beta1) / ((1-beta1**t) r_t)``
+    and ``eps_t = eps / r_t``.
     """
 
     learning_rate: float = 0.001
@@ -192,16 +199,14 @@ class Adam:
         t = state.t
         b1, b2 = self.beta1, self.beta2
         # Python floats: a NumPy float64 scalar would promote float32 arrays
-        c2 = math.sqrt(1.0 - b2**t)
-        step_size = lr * c2 / (1.0 - b1**t)
-        eps = self.eps * c2
+        r = math.sqrt((1.0 - b2) / (1.0 - b2**t))
+        step_size = lr * (1.0 - b1) / ((1.0 - b1**t) * r)
+        eps = self.eps / r
         m, v, s = state.arrays["m"], state.arrays["v"], state.arrays["scratch"]
-        np.subtract(grads, m, out=s)  # m += (1-b1)(g - m)
-        s *= 1.0 - b1
-        m += s
-        np.multiply(grads, grads, out=grads)  # v += (1-b2)(g^2 - v)
-        grads -= v
-        grads *= 1.0 - b2
+        m *= b1  # m' = b1 m' + g
+        m += grads
+        np.multiply(grads, grads, out=grads)  # v' = b2 v' + g^2
+        v *= b2
         v += grads
         np.sqrt(v, out=s)
         s += eps
