@@ -499,3 +499,13 @@ def test_backprop_trace_records_z_when_asked_and_gives_the_same_gradient(rng):
     e = np.exp(layers[1].z - layers[1].z.max(axis=1, keepdims=True))
     np.testing.assert_allclose(layers[1].a, e / e.sum(axis=1, keepdims=True), rtol=1e-12)
     assert all(layer.z is None for layer in plain.ws.trace.layers)
+
+
+def test_loss_and_grads_refuses_targets_outside_the_cross_entropies_range():
+    net = Network.create([2, 3, 2], output="softmax", seed=0, dtype=np.float64)
+    X = np.zeros((2, 2))
+    with pytest.raises(ConfigError, match="probability distributions"):
+        loss_and_grads(net, X, [[1.0, 1.0], [0.0, 1.0]], "cross_entropy")
+    sig = Network.create([2, 3, 1], output="sigmoid", seed=0, dtype=np.float64)
+    with pytest.raises(ConfigError, match=r"lie in \[0, 1\]"):
+        loss_and_grads(sig, X, [[2.0], [0.0]], "binary_cross_entropy")

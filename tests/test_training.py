@@ -513,3 +513,10 @@ def test_bad_threads_is_a_config_error(threads):
     net = Network.create([2, 4, 1], seed=0)
     with pytest.raises(ConfigError, match="threads must be"):
         fit(net, XOR_X, XOR_Y, epochs=1, threads=threads)
+
+
+def test_validation_targets_are_checked_like_training_targets():
+    net = Network.create([2, 4, 2], output="softmax", seed=0)
+    Y = one_hot([0, 1, 1, 0], 2)
+    with pytest.raises(ConfigError, match="Y_val rows must be probability distributions"):
+        fit(net, XOR_X, Y, epochs=1, validation=(XOR_X, Y * 2))

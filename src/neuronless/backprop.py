@@ -223,6 +223,22 @@ def check_targets(net: Network, X: Any, Y: Any) -> tuple[Array, Array]:
     return np.ascontiguousarray(X2), np.ascontiguousarray(Y2)
 
 
+def check_loss_targets(loss: Loss, Y: Array, name: str = "Y") -> None:
+    """Raise ConfigError if ``Y`` cannot be a target of ``loss`` (the cross-entropies' ranges)."""
+    if loss.partner == "sigmoid" and (Y.min() < 0 or Y.max() > 1):
+        raise ConfigError(
+            f"{name} must lie in [0, 1] for binary_cross_entropy; got values in "
+            f"[{Y.min():.3g}, {Y.max():.3g}]. Use loss='mse' for other targets."
+        )
+    if loss.partner == "softmax":
+        sums = Y.sum(axis=1)
+        if Y.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3):
+            raise ConfigError(
+                f"{name} rows must be probability distributions (one-hot rows) for "
+                "cross_entropy. Turn class labels into rows with neuronless.one_hot(labels)."
+            )
+
+
 def loss_and_grads(
     net: Network, X: Any, Y: Any, loss: str | Loss = "mse", l2: float = 0.0
 ) -> tuple[float, Array]:
@@ -254,6 +270,7 @@ def loss_and_grads(
     """
     X2, Y2 = check_targets(net, X, Y)
     bp = Backprop(net, X2.shape[0], loss, l2)
+    check_loss_targets(bp.loss, Y2)
     with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
         value = bp(X2, Y2)
     return value, bp.grads

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_targets, resolve_loss
+from .backprop import Backprop, check_loss_targets, check_targets, resolve_loss
 from .errors import ConfigError, ConvergenceWarning, TrainingDivergedError
 from .losses import Loss
 from .network import Network
@@ -72,6 +72,7 @@ def minimize(
     loss_obj = resolve_loss(net, loss)
     net64 = net.astype(np.float64)
     X64, Y64 = check_targets(net64, X, Y)
+    check_loss_targets(loss_obj, Y64)
     bp = Backprop(net64, X64.shape[0], loss_obj, l2)
     evaluations = 0
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_targets, resolve_loss
+from .backprop import Backprop, check_loss_targets, check_targets, resolve_loss
 from .classification import accuracy
 from .errors import ConfigError, TrainingDivergedError
 from .losses import Loss
@@ -184,21 +184,6 @@ def _check_finite(name: str, A: Array) -> None:
         )
 
 
-def _check_loss_targets(loss: Loss, Y: Array, name: str) -> None:
-    if loss.partner == "sigmoid" and (Y.min() < 0 or Y.max() > 1):
-        raise ConfigError(
-            f"{name} must lie in [0, 1] for binary_cross_entropy; got values in "
-            f"[{Y.min():.3g}, {Y.max():.3g}]. Use loss='mse' for other targets."
-        )
-    if loss.partner == "softmax":
-        sums = Y.sum(axis=1)
-        if Y.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3):
-            raise ConfigError(
-                f"{name} rows must be probability distributions (one-hot rows) for "
-                "cross_entropy. Turn class labels into rows with neuronless.one_hot(labels)."
-            )
-
-
 def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextManager[Any]:
     if threads is None:
         return nullcontext()
@@ -286,7 +271,7 @@ def fit(
         raise ConfigError("X has no rows; training needs at least one sample.")
     _check_finite("X", X2)
     _check_finite("Y", Y2)
-    _check_loss_targets(trainer.loss, Y2, "Y")
+    check_loss_targets(trainer.loss, Y2, "Y")
     rng = as_generator(seed)
     if validation is not None and validation_fraction is not None:
         raise ConfigError("pass either validation=(X_val, Y_val) or validation_fraction, not both.")
@@ -300,6 +285,7 @@ def fit(
         Xv, Yv = check_targets(net, Xv_in, Yv_in)
         _check_finite("X_val", Xv)
         _check_finite("Y_val", Yv)
+        check_loss_targets(trainer.loss, Yv, "Y_val")
     elif validation_fraction is not None:
         if not 0.0 < validation_fraction < 1.0:
             raise ConfigError(f"validation_fraction must be in (0, 1); got {validation_fraction!r}.")
