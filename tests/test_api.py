@@ -26,6 +26,9 @@ REQUIRED = [
     "IRpropPlus",
     "Quickprop",
     "minimize",
+    "save",
+    "load",
+    "ModelFormatError",
 ]
 
 

@@ -11,16 +11,21 @@ activation; backpropagation is the gradient of a cost; training follows it downh
 
 from __future__ import annotations
 
+from . import data as data  # submodules: neuronless.data.load_csv, ...
+from . import datasets as datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backprop import Backprop, loss_and_grads
 from .classification import accuracy, labels_from, one_hot, predict_classes
 from .errors import (
     ConfigError,
     ConvergenceWarning,
+    DataError,
+    ModelFormatError,
     NeuronlessError,
     ShapeError,
     TrainingDivergedError,
 )
+from .files import load, load_with_metadata, save
 from .gradcheck import GradientReport, check_gradients, numerical_grad
 from .losses import LOSSES, Loss, get_loss
 from .minimize import MinimizeResult, minimize
@@ -51,6 +56,7 @@ __all__ = [
     "Backprop",
     "ConfigError",
     "ConvergenceWarning",
+    "DataError",
     "EarlyStopping",
     "GradientReport",
     "History",
@@ -59,6 +65,7 @@ __all__ = [
     "LayerTrace",
     "Loss",
     "MinimizeResult",
+    "ModelFormatError",
     "Momentum",
     "Nesterov",
     "Network",
@@ -80,10 +87,13 @@ __all__ = [
     "get_loss",
     "inverse_scaling",
     "labels_from",
+    "load",
+    "load_with_metadata",
     "loss_and_grads",
     "minimize",
     "numerical_grad",
     "one_hot",
     "predict_classes",
+    "save",
     "step_decay",
 ]

@@ -5,6 +5,10 @@ Hierarchy (each type also derives from the built-in a user would catch)::
     NeuronlessError(Exception)
     ├── ShapeError(ValueError)         an array has the wrong shape or size
     ├── ConfigError(ValueError)        an argument has a bad value or bad combination
+    ├── ModelFormatError(ValueError)   a model file is truncated, corrupt or not one at all
+    ├── DataError(ValueError)          a data file or table cannot be used as training data
+                                       (missing or empty file, unknown column, text or NaN
+                                       in a feature, ragged rows, malformed FANN .data)
     └── TrainingDivergedError(FloatingPointError)
                                        the loss became NaN or infinite during training
     ConvergenceWarning(UserWarning)    an optimiser stopped before converging
@@ -25,6 +29,18 @@ class ShapeError(NeuronlessError, ValueError):
 
 class ConfigError(NeuronlessError, ValueError):
     """An argument has a value outside its domain, or arguments do not fit together."""
+
+
+class DataError(NeuronlessError, ValueError):
+    """A data file or table cannot be read as training data; the message names the place.
+
+    A missing file is a ``DataError`` too (not ``FileNotFoundError``), so one ``except``
+    catches every problem with the user's data.
+    """
+
+
+class ModelFormatError(NeuronlessError, ValueError):
+    """A model file is not a valid file of its format (truncated, corrupt, hostile, foreign)."""
 
 
 class TrainingDivergedError(NeuronlessError, FloatingPointError):
