@@ -1,0 +1,48 @@
+"""Training data in and out: tables, FANN ``.data`` files, labels, scaling and splits.
+
+Contract: the loaders (:func:`load`, :func:`load_csv`, :func:`load_npz`, :func:`load_npy`,
+:func:`from_dataframe`) return a :class:`Dataset` whose ``X`` is a finite float64
+``(n_samples, n_features)`` array and whose ``y`` holds the target column(s) as read
+(numbers, or strings for class labels); :func:`read_fann_data` / :func:`write_fann_data`
+read and write FANN's text format exactly. Every problem with the user's data raises
+:class:`~neuronless.errors.DataError` naming the file, line and column (a bad argument is a
+``ConfigError``, mismatched array lengths a ``ShapeError``). :class:`Labels`,
+:class:`StandardScaler` and :class:`MinMaxScaler` are fitted on training data and turn into
+JSON-safe dicts for model files. :func:`split` and :func:`train_test_split` shuffle with a
+seed and can keep class proportions. Nothing here trains, prints or touches the network;
+pandas is never imported (a data frame is read through its ``columns`` and ``df[name]``).
+"""
+
+from __future__ import annotations
+
+from ._common import FANN_EXTENSIONS, MAX_CLASSES, TABLE_EXTENSIONS, PathLike, Seed, Target
+from .fann import read_fann_data, write_fann_data
+from .labels import Labels, infer_task
+from .scaling import MinMaxScaler, StandardScaler, scaler_from_dict
+from .splitting import split, split_indices, train_test_split
+from .tables import Dataset, from_dataframe, load, load_csv, load_npy, load_npz
+
+__all__ = [
+    "FANN_EXTENSIONS",
+    "MAX_CLASSES",
+    "TABLE_EXTENSIONS",
+    "Dataset",
+    "Labels",
+    "MinMaxScaler",
+    "PathLike",
+    "Seed",
+    "StandardScaler",
+    "Target",
+    "from_dataframe",
+    "infer_task",
+    "load",
+    "load_csv",
+    "load_npy",
+    "load_npz",
+    "read_fann_data",
+    "scaler_from_dict",
+    "split",
+    "split_indices",
+    "train_test_split",
+    "write_fann_data",
+]

@@ -1,0 +1,58 @@
+"""Types, constants and file helpers shared by the data modules."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import DataError
+
+Array = NDArray[Any]
+FloatArray = NDArray[np.float64]
+PathLike: TypeAlias = str | os.PathLike[str]
+Target: TypeAlias = int | str | Sequence[int | str] | None
+Seed: TypeAlias = int | np.random.Generator | None
+
+MAX_CLASSES = 20  # infer_task: at most this many distinct integers can still be class labels
+CSV_DELIMITERS = (",", "\t", ";", "|")  # tried in this order when sniffing a file's content
+TSV_EXTENSIONS = (".tsv", ".tab")
+TABLE_EXTENSIONS = (".csv", ".txt", *TSV_EXTENSIONS)
+FANN_EXTENSIONS = (".data", ".train", ".test")  # FANN's own data sets use all three
+
+
+
+def _check_file(path: PathLike) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(
+            f"{path}: no such file. Check the path (relative paths start at {os.getcwd()})."
+        )
+    if p.is_dir():
+        raise DataError(f"{path} is a directory; pass a data file.")
+
+
+
+
+def _read_text(path: PathLike) -> str:
+    _check_file(path)
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{path} is not UTF-8 text; is it a binary file? Save it as UTF-8 CSV."
+        ) from None
+
+
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True

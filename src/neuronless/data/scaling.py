@@ -1,0 +1,169 @@
+"""Standard and min-max scaling fitted on training data, stored as JSON-safe dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError, ShapeError
+from ._common import (
+    Array,
+    FloatArray,
+)
+
+# --------------------------------------------------------------------------- scaling
+
+
+class _Scaler:
+    """Shared plumbing: checks, 1-D columns, dtype and serialisation of per-column parameters."""
+
+    kind = ""
+    _fields: tuple[str, ...] = ()
+
+    def _fit_input(self, X: Any) -> FloatArray:
+        arr = np.asarray(X, dtype=np.float64)
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        if arr.ndim != 2 or len(arr) == 0:
+            raise ShapeError(
+                f"fit needs a non-empty (n_samples, n_columns) array; got shape {np.shape(X)}."
+            )
+        if not np.all(np.isfinite(arr)):
+            i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
+            raise DataError(f"cannot fit a scaler on non-finite data: [{i}, {j}] is {arr[i, j]}.")
+        return arr
+
+    def _apply(self, X: Any, fn: Any) -> Array:
+        params = [getattr(self, f) for f in self._fields]
+        if any(p is None for p in params):
+            raise ConfigError(f"{type(self).__name__} is not fitted; call fit(X_train) first.")
+        arr = np.asarray(X)
+        dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
+        table = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        if table.ndim != 2 or table.shape[1] != len(params[0]):
+            raise ShapeError(
+                f"{type(self).__name__} was fitted on {len(params[0])} columns; got shape {arr.shape}."
+            )
+        out = fn(table.astype(np.float64), *params).astype(dtype, copy=False)
+        return out.reshape(arr.shape)  # type: ignore[no-any-return]
+
+    def fit_transform(self, X: Any) -> Array:
+        return self.fit(X).transform(X)  # type: ignore[attr-defined,no-any-return]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters as plain lists of floats (JSON-safe), plus ``kind``."""
+        d: dict[str, Any] = {"kind": self.kind}
+        for f in self._fields:
+            value = getattr(self, f)
+            d[f] = None if value is None else [float(v) for v in value]
+        return d
+
+
+@dataclass(eq=False)
+class StandardScaler(_Scaler):
+    """Shift each column to mean 0 and scale it to standard deviation 1 (population std).
+
+    A constant column keeps scale 1, so it becomes 0 instead of 0/0.
+
+    >>> s = StandardScaler().fit([[1.0, 5.0], [3.0, 5.0]])
+    >>> s.transform([[1.0, 5.0], [3.0, 5.0]]).tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+
+    mean: FloatArray | None = None
+    scale: FloatArray | None = None
+    kind = "standard"
+    _fields = ("mean", "scale")
+
+    def fit(self, X: Any) -> StandardScaler:
+        arr = self._fit_input(X)
+        self.mean = arr.mean(axis=0)
+        std = arr.std(axis=0)
+        constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean), 1.0)
+        self.scale = np.where(constant, 1.0, std)
+        return self
+
+    def transform(self, X: Any) -> Array:
+        return self._apply(X, lambda a, mean, scale: (a - mean) / scale)
+
+    def inverse_transform(self, X: Any) -> Array:
+        return self._apply(X, lambda a, mean, scale: a * scale + mean)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StandardScaler:
+        mean, scale = _params_from_dict(d, "standard", ("mean", "scale"))
+        return cls(mean=mean, scale=scale)
+
+
+@dataclass(eq=False)
+class MinMaxScaler(_Scaler):
+    """Map each column's training range [min, max] linearly onto ``feature_range``.
+
+    A constant column maps to the range's lower end. FANN scales to (-1, 1) for symmetric
+    activations; the default (0, 1) suits sigmoid outputs.
+
+    >>> MinMaxScaler((-1.0, 1.0)).fit_transform([[0.0], [5.0], [10.0]]).ravel().tolist()
+    [-1.0, 0.0, 1.0]
+    """
+
+    feature_range: tuple[float, float] = (0.0, 1.0)
+    data_min: FloatArray | None = None
+    data_max: FloatArray | None = None
+    kind = "minmax"
+    _fields = ("data_min", "data_max")
+
+    def __post_init__(self) -> None:
+        lo, hi = self.feature_range
+        if not lo < hi:
+            raise ConfigError(
+                f"feature_range must be (low, high) with low < high; got {self.feature_range!r}."
+            )
+        self.feature_range = (float(lo), float(hi))
+
+    def fit(self, X: Any) -> MinMaxScaler:
+        arr = self._fit_input(X)
+        self.data_min, self.data_max = arr.min(axis=0), arr.max(axis=0)
+        return self
+
+    def _factor(self, lo_data: FloatArray, hi_data: FloatArray) -> FloatArray:
+        span = hi_data - lo_data
+        lo, hi = self.feature_range
+        return (hi - lo) / np.where(span == 0, 1.0, span)  # type: ignore[no-any-return]
+
+    def transform(self, X: Any) -> Array:
+        lo = self.feature_range[0]
+        return self._apply(X, lambda a, mn, mx: (a - mn) * self._factor(mn, mx) + lo)
+
+    def inverse_transform(self, X: Any) -> Array:
+        lo = self.feature_range[0]
+        return self._apply(X, lambda a, mn, mx: (a - lo) / self._factor(mn, mx) + mn)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "feature_range": list(self.feature_range)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MinMaxScaler:
+        data_min, data_max = _params_from_dict(d, "minmax", ("data_min", "data_max"))
+        lo, hi = d.get("feature_range", (0.0, 1.0))
+        return cls((float(lo), float(hi)), data_min=data_min, data_max=data_max)
+
+
+def scaler_from_dict(d: dict[str, Any]) -> StandardScaler | MinMaxScaler:
+    """Rebuild whichever scaler ``to_dict`` produced ``d``."""
+    kinds: dict[str, Any] = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    if d.get("kind") not in kinds:
+        raise DataError(f"unknown scaler kind {d.get('kind')!r}; expected one of {list(kinds)}.")
+    return kinds[d["kind"]].from_dict(d)  # type: ignore[no-any-return]
+
+
+def _params_from_dict(
+    d: dict[str, Any], kind: str, fields: tuple[str, ...]
+) -> list[FloatArray | None]:
+    if d.get("kind") != kind:
+        raise DataError(f"expected a scaler dict of kind {kind!r}; got kind {d.get('kind')!r}.")
+    out: list[FloatArray | None] = []
+    for f in fields:
+        value = d.get(f)
+        out.append(None if value is None else np.asarray(value, dtype=np.float64))
+    return out
