@@ -10,7 +10,10 @@ never passes silently: ``fit`` restores the last good weights and raises (or, wi
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,10 +26,11 @@ from numpy.typing import NDArray
 
 from .backprop import Backprop, check_loss_targets, check_targets, resolve_loss
 from .classification import accuracy
-from .errors import ConfigError, TrainingDivergedError
+from .errors import ConfigError, ModelFormatError, TrainingDivergedError
+from .files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
 from .losses import Loss
 from .network import Network, Seed, as_generator
-from .optimizers import State, get_optimizer
+from .optimizers import State, get_optimizer, hyperparameters
 
 Array = NDArray[Any]
 SMALL_NET_PARAMS = 50_000  # below this, threads="auto" runs BLAS on one thread (see docs/performance.md)
@@ -220,6 +224,9 @@ def fit(
     progress: bool | int | TextIO = False,
     on_nan: str = "raise",
     threads: int | str | None = "auto",
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 10,
+    resume: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``net`` in place on ``(X, Y)`` and return the per-epoch :class:`History`.
 
@@ -260,11 +267,28 @@ def fit(
     threads : int, "auto" or None
         BLAS threads while training. "auto" uses one thread for small networks (fewer than
         50,000 parameters), where a second thread only costs; None leaves BLAS alone.
+    checkpoint : path, optional
+        Save a checkpoint there (atomically) every ``checkpoint_every`` epochs and at the end:
+        weights, optimizer state, shuffling generator, epoch count, history, early-stopping
+        bookkeeping and the fit arguments a resume must match.
+    checkpoint_every : int
+    resume : path, optional
+        Continue from this checkpoint up to ``epochs`` epochs in all, with the history so
+        far. Pass the same data, seed and arguments: the run then ends bit-identical to an
+        uninterrupted one. A checkpoint of another architecture, loss, optimizer, batch
+        size, l2 or shuffle setting raises :class:`ConfigError`.
     """
     X2, Y2 = check_targets(net, X, Y)
-    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2)
     if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
         raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
+    if not (isinstance(checkpoint_every, (int, np.integer)) and checkpoint_every >= 1):
+        raise ConfigError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}.")
+    saved = read_checkpoint(resume) if resume is not None else None
+    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2,
+                      state=saved.state if saved is not None else None)
+    fit_args = _fit_args(trainer, l2, shuffle)
+    if saved is not None:
+        _check_resume(saved, net, trainer, fit_args, os.fspath(resume or ""), epochs)
     if on_nan not in ("raise", "restore"):
         raise ConfigError(f"on_nan must be 'raise' or 'restore'; got {on_nan!r}.")
     if X2.shape[0] == 0:
@@ -301,19 +325,36 @@ def fit(
     classify = trainer.loss.partner is not None
 
     history = History()
+    best_params: Array | None = None
+    best, since_best = math.inf, 0
+    done, finished = 0, False
+    if saved is not None:
+        net.params[...] = saved.net.params
+        _restore_rng(rng, saved.rng_state)
+        history = History(**saved.history)
+        best, since_best, best_params = saved.best, saved.since_best, saved.best_params
+        done, finished = saved.epochs_done, saved.finished
     n = X2.shape[0]
     minibatch = batch_size is not None and batch_size < n
     Xs, Ys = (np.empty_like(X2), np.empty_like(Y2)) if (shuffle and minibatch) else (X2, Y2)
     last_good = net.params.copy()
-    best_params: Array | None = None
-    best, since_best = math.inf, 0
     every = _progress_every(progress, epochs)
     stream = progress if hasattr(progress, "write") else sys.stderr
-    start = time.perf_counter()
+    start = time.perf_counter() - (history.time[-1] if history.time else 0.0)
+    saved_at = -1
+
+    def save_checkpoint() -> None:
+        assert checkpoint is not None
+        write_checkpoint(checkpoint, Checkpoint(
+            net=net, epochs_done=done, fit_args=fit_args, state=trainer.state,
+            rng_state=dict(rng.bit_generator.state), history=dataclasses.asdict(history),
+            finished=finished, best=best, since_best=since_best, best_params=best_params,
+        ))
+
     # floating-point flags are not errors here: overflow and NaN are caught from the loss and
     # the weights after every epoch, and underflow to zero is the right answer
     with _thread_limit(threads, net), np.errstate(all="ignore"):
-        for epoch in range(epochs):
+        for epoch in range(done, epochs if not finished else done):
             lr = schedule(epoch) if schedule is not None else None
             if shuffle and minibatch:
                 perm = rng.permutation(n)
@@ -329,6 +370,7 @@ def fit(
                 net.params[...] = last_good
                 history.stopped_reason = f"non-finite loss in epoch {epoch}"
                 if on_nan == "restore":
+                    finished = True
                     break
                 restored = f"the end of epoch {epoch - 1}" if epoch else "their initial values"
                 raise TrainingDivergedError(
@@ -339,6 +381,7 @@ def fit(
                     "on_nan='restore' to stop instead of raising."
                 )
             np.copyto(last_good, net.params)
+            done = epoch + 1
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.learning_rate.append(lr if lr is not None else float(trainer.optimizer.learning_rate))
@@ -365,16 +408,98 @@ def fit(
                         history.stopped_reason = (
                             f"early stopping: no improvement for {early_stopping.patience} epochs"
                         )
+                        finished = True
                         break
             if target_loss is not None and train_loss <= target_loss:
                 history.stopped_reason = f"target loss {target_loss} reached"
+                finished = True
                 break
             if any(cb(net, history) is True for cb in callbacks):
                 history.stopped_reason = f"stopped by a callback after epoch {epoch}"
                 break
+            if checkpoint is not None and done % checkpoint_every == 0:
+                save_checkpoint()
+                saved_at = done
+        if checkpoint is not None and (saved_at != done or finished):
+            save_checkpoint()
     if best_params is not None:
         net.params[...] = best_params
     return history
+
+
+def _fit_args(trainer: Trainer, l2: float, shuffle: bool) -> dict[str, Any]:
+    """The arguments a resumed fit must share with its checkpoint, JSON-safe."""
+    opt = trainer.optimizer
+    hyper = hyperparameters(opt) if dataclasses.is_dataclass(opt) else {}
+    args = {
+        "loss": trainer.loss.name,
+        "optimizer": type(opt).__name__,
+        "hyperparameters": hyper,
+        "batch_size": None if trainer.batch_size is None else int(trainer.batch_size),
+        "l2": float(l2),
+        "shuffle": bool(shuffle),
+    }
+    out: dict[str, Any] = json.loads(json.dumps(args, default=repr))  # compares like a loaded one
+    return out
+
+
+def _architecture(net: Network) -> dict[str, Any]:
+    return {
+        "sizes": list(net.sizes),
+        "activations": [
+            [a.name for a in (spec if isinstance(spec, tuple) else (spec,))] for spec in net.activations
+        ],
+        "steepness": [np.asarray(s, dtype=np.float64).tolist() for s in net.steepness],
+        "shortcut": net.shortcut,
+        "dtype": net.dtype.name,
+        "sparse": net.mask is not None,
+    }
+
+
+def _check_resume(saved: Checkpoint, net: Network, trainer: Trainer, fit_args: dict[str, Any],
+                  path: str, epochs: int) -> None:
+    """Raise ConfigError unless ``saved`` can continue this fit (ModelFormatError if damaged)."""
+    def mismatch(what: str, then: Any, now: Any) -> None:
+        if then != now:
+            raise ConfigError(
+                f"cannot resume from {path}: it was saved with {what} {then!r}; this fit has "
+                f"{now!r}. Resume with the same network, loss, optimizer, batch_size, l2 and "
+                "shuffle, or start a new run without resume=."
+            )
+
+    then_arch, now_arch = _architecture(saved.net), _architecture(net)
+    for key in then_arch:
+        mismatch(f"network {key}", then_arch[key], now_arch[key])
+    if net.mask is not None and saved.net.mask is not None:
+        mismatch("network mask (connections)", saved.net.mask.tobytes(), net.mask.tobytes())
+    for key in ("loss", "optimizer", "hyperparameters", "batch_size", "l2", "shuffle"):
+        mismatch(f"optimizer {key}" if key == "hyperparameters" else key, saved.fit_args[key], fit_args[key])
+    if epochs < saved.epochs_done:
+        raise ConfigError(
+            f"epochs must be at least {saved.epochs_done}, the epochs already in {path} "
+            f"(epochs counts them too: it is the total); got {epochs}."
+        )
+    fresh = trainer.optimizer.init(net.params)
+    layout = {k: (a.shape, a.dtype) for k, a in fresh.arrays.items()}
+    if {k: (a.shape, a.dtype) for k, a in saved.state.arrays.items()} != layout or set(
+        saved.state.scalars
+    ) != set(fresh.scalars):
+        raise ModelFormatError(
+            f"{path}: the optimizer state does not fit {fit_args['optimizer']} on this network "
+            f"(expected arrays {sorted(layout)} and scalars {sorted(fresh.scalars)}). The "
+            "checkpoint is damaged; start training again without resume."
+        )
+
+
+def _restore_rng(rng: np.random.Generator, state: dict[str, Any]) -> None:
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise ConfigError(
+            f"the checkpoint's shuffling generator ({state.get('bit_generator')}) does not fit "
+            f"seed's generator ({type(rng.bit_generator).__name__}): {e}. Pass seed as an int, "
+            "as in the run that wrote the checkpoint."
+        ) from None
 
 
 def _describe(optimizer: Any, lr: float | None) -> str:

@@ -6,7 +6,10 @@ new one, never a mix. :func:`load` reads it back into a new Network with bit-ide
 parameters. The reader trusts nothing in the file: it checks every header field against the
 file's real size before it allocates anything proportional to a declared size, and any bad
 content raises :class:`~neuronless.errors.ModelFormatError` (and no other type). Nothing in a
-file is ever executed. docs/file-format.md describes the layout byte by byte::
+file is ever executed. A training checkpoint (:mod:`neuronless.files.checkpoint`, written
+through :func:`write_nless`, read through :func:`read_nless`) is the same format with a
+``checkpoint`` header object and extra arrays ``best_params`` and ``state.<name>``; a plain
+model file may hold neither. docs/file-format.md describes the layout byte by byte::
 
     bytes 0-5    b"NLESS\\x00"    magic
     bytes 6-7    uint16 LE        format version (1)
@@ -30,6 +33,7 @@ import itertools
 import json
 import math
 import os
+import re
 import reprlib
 import struct
 import tempfile
@@ -55,6 +59,7 @@ _PARAMS_DTYPES = {"float32": "<f4", "float64": "<f8"}
 _MASK_DTYPE = "|b1"
 _ITEMSIZE = {"<f4": 4, "<f8": 8, "|b1": 1}
 _TOP_KEYS = {"format_version", "library_version", "architecture", "dtype", "arrays"}
+_EXTRA_NAME = re.compile(r"best_params|state\.[A-Za-z_][A-Za-z0-9_]{0,63}")  # checkpoints only
 _ARCH_KEYS = {"sizes", "activations", "steepness", "shortcut"}
 _ARRAY_KEYS = {"dtype", "shape", "offsets"}
 _MAX_DIM = 2**62  # keeps every product and offset a plain, small-enough Python int
@@ -101,19 +106,51 @@ def save(net: Network, path: PathLike, metadata: Mapping[str, Any] | None = None
     OSError
         If the file cannot be written (the previous file, if any, is left untouched).
     """
+    write_nless(net, path, metadata)
+
+
+def write_nless(
+    net: Network,
+    path: PathLike,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    checkpoint: Mapping[str, Any] | None = None,
+    extra: Sequence[tuple[str, Array]] = (),
+) -> None:
+    """:func:`save`, plus (for a checkpoint) a ``checkpoint`` header object and extra arrays.
+
+    ``extra`` arrays are named ``best_params`` or ``state.<name>`` (see docs/file-format.md)
+    and need ``checkpoint``; :mod:`neuronless.files.checkpoint` is their one writer.
+    """
     target = os.fspath(path)
     params = net.params.astype(_PARAMS_DTYPES[net.dtype.name], copy=False)
     arrays: list[tuple[str, Array]] = [("params", np.ascontiguousarray(params))]
     if net.mask is not None:
         arrays.append(("mask", np.ascontiguousarray(net.mask, dtype=_MASK_DTYPE)))
-    header_bytes = _encode_header(net, arrays, metadata)
+    if extra and checkpoint is None:
+        raise ConfigError("extra arrays belong to a checkpoint; pass checkpoint= too.")
+    for name, a in extra:
+        if not _EXTRA_NAME.fullmatch(name):
+            raise ConfigError(
+                f"a checkpoint array name must be 'best_params' or 'state.<identifier>'; got {name!r}."
+            )
+        little = np.dtype(a.dtype).newbyteorder("<").str
+        if little not in _ITEMSIZE:
+            raise ConfigError(
+                f"checkpoint array {name!r} must be float32, float64 or bool; got {a.dtype}."
+            )
+        arrays.append((name, np.ascontiguousarray(a, dtype=little)))
+    header_bytes = _encode_header(net, arrays, metadata, checkpoint)
     chunks: list[bytes | memoryview] = [_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header_bytes))]
     chunks += [header_bytes] + [a.data.cast("B") for _, a in arrays]  # no copies
     _write_atomic(target, chunks)
 
 
 def _encode_header(
-    net: Network, arrays: list[tuple[str, Array]], metadata: Mapping[str, Any] | None
+    net: Network,
+    arrays: list[tuple[str, Array]],
+    metadata: Mapping[str, Any] | None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> bytes:
     from .. import __version__  # here, not at import: the package imports this module
 
@@ -139,6 +176,8 @@ def _encode_header(
         "arrays": entries,
         "metadata": {} if metadata is None else dict(metadata),
     }
+    if checkpoint is not None:
+        header["checkpoint"] = dict(checkpoint)
     try:
         text = json.dumps(header, allow_nan=False, ensure_ascii=False, default=_jsonable)
     except (TypeError, ValueError, RecursionError) as e:
@@ -254,15 +293,27 @@ def load_with_metadata(path: PathLike) -> tuple[Network, dict[str, Any]]:
         If the file cannot be opened or read (``FileNotFoundError`` if it does not exist); it
         is not wrapped, so ``except FileNotFoundError`` works as usual.
     """
+    net, metadata, _, _ = read_nless(path)
+    return net, metadata
+
+
+def read_nless(
+    path: PathLike, *, extras: bool = False
+) -> tuple[Network, dict[str, Any], dict[str, Any] | None, dict[str, Array]]:
+    """Read a ``.nless`` file: the network, its metadata, the ``checkpoint`` header object
+    (None in a plain model file) and, with ``extras``, the checkpoint's extra arrays (each a
+    new, writable array). Raises as :func:`load_with_metadata` does."""
     name = os.fspath(path)
     with open(name, "rb") as f:
         try:
-            return _read(f, os.fstat(f.fileno()).st_size)
+            return _read(f, os.fstat(f.fileno()).st_size, extras)
         except _Bad as e:
             raise ModelFormatError(f"{name}: {e}") from None
 
 
-def _read(f: Any, size: int) -> tuple[Network, dict[str, Any]]:
+def _read(
+    f: Any, size: int, extras: bool
+) -> tuple[Network, dict[str, Any], dict[str, Any] | None, dict[str, Array]]:
     prefix = f.read(_PREFIX.size)
     if len(prefix) < _PREFIX.size:
         if not MAGIC.startswith(prefix[: len(MAGIC)]):
@@ -293,11 +344,22 @@ def _read(f: Any, size: int) -> tuple[Network, dict[str, Any]]:
     spec = _check_header(header, version, size - data_start)
     raw = {}
     for key, (_dtype, _shape, start, end) in spec["arrays"].items():
+        if key not in ("params", "mask") and not extras:
+            continue
         f.seek(data_start + start)
         raw[key] = f.read(end - start)  # end - start <= the file's size, checked above
         if len(raw[key]) != end - start:
             _bad(f"file is truncated: array {key!r} was cut short while reading. {_CORRUPT}")
-    return _build(spec, raw), spec["metadata"]
+    net = _build(spec, raw)
+    extra: dict[str, Array] = {}
+    for key, data in raw.items():
+        if key in ("params", "mask"):
+            continue
+        dtype, shape, _, _ = spec["arrays"][key]
+        if dtype == _MASK_DTYPE and data.translate(None, b"\x00\x01"):
+            _bad(f"array {key!r} must hold only the bytes 0 and 1. {_CORRUPT}")
+        extra[key] = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    return net, spec["metadata"], spec["checkpoint"], extra
 
 
 def _bad_magic(got: bytes) -> NoReturn:
@@ -334,7 +396,7 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
     arrays ``{name: (dtype, shape, start, end)}`` and metadata. Allocates nothing big."""
     if not isinstance(h, dict):
         _bad(f"header must be a JSON object; got {_show.repr(h)}. {_CORRUPT}")
-    _check_keys(h, _TOP_KEYS, {"metadata"}, "header")
+    _check_keys(h, _TOP_KEYS, {"metadata", "checkpoint"}, "header")
     if _int(h["format_version"], "format_version") != version:
         _bad(
             f"header field 'format_version' must equal the prefix's version {version}; got "
@@ -348,6 +410,9 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
     metadata = h.get("metadata", {})
     if not isinstance(metadata, dict):
         _bad(f"header field 'metadata' must be a JSON object; got {_show.repr(metadata)}. {_CORRUPT}")
+    checkpoint = h.get("checkpoint")
+    if checkpoint is not None and not isinstance(checkpoint, dict):
+        _bad(f"header field 'checkpoint' must be a JSON object; got {_show.repr(checkpoint)}. {_CORRUPT}")
 
     arch = h["architecture"]
     if not isinstance(arch, dict):
@@ -376,7 +441,15 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
     arrays = h["arrays"]
     if not isinstance(arrays, dict):
         _bad(f"header field 'arrays' must be a JSON object; got {_show.repr(arrays)}. {_CORRUPT}")
-    _check_keys(arrays, {"params"}, {"mask"}, "arrays")
+    extra = sorted(k for k in arrays if k not in ("params", "mask"))
+    for key in extra:
+        if checkpoint is None or not _EXTRA_NAME.fullmatch(key):
+            _bad(
+                f"arrays has unknown field {_show.repr(key)}; a model file has only 'params' "
+                "and 'mask' (a checkpoint also 'best_params' and 'state.<name>'). "
+                f"{_CORRUPT}"
+            )
+    _check_keys(arrays, {"params"}, {"mask", *extra}, "arrays")
     checked = {key: _check_array(key, arrays[key], data_len) for key in arrays}
     end = 0
     for key, (_, _, start, stop) in sorted(checked.items(), key=lambda kv: kv[1][2]):
@@ -391,8 +464,10 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
             f"the data section has {data_len - end} bytes after the last array; a model file "
             f"ends with its last array. {_CORRUPT}"
         )
-    expected = {"params": _PARAMS_DTYPES[dtype], "mask": _MASK_DTYPE}
+    expected = {"params": _PARAMS_DTYPES[dtype], "mask": _MASK_DTYPE, "best_params": _PARAMS_DTYPES[dtype]}
     for key, (adtype, shape, _, _) in checked.items():
+        if key.startswith("state."):  # optimizer state: any checked dtype and shape
+            continue
         if adtype != expected[key]:
             _bad(
                 f"array {key!r} must have dtype {expected[key]!r} in a {dtype} model; got "
@@ -412,6 +487,7 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
         "dtype": dtype,
         "arrays": checked,
         "metadata": metadata,
+        "checkpoint": checkpoint,
     }
 
 
