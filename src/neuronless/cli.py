@@ -1,18 +1,438 @@
 """The ``neuronless`` command line: ``main(argv) -> exit code``.
 
-Subcommands: ``demo`` (train on scikit-learn's bundled digits and show what happened). A user
-mistake is one line on stderr and exit code 2, never a traceback.
+Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its preprocessing),
+``predict``, ``evaluate``, ``info`` and ``demo``. A user mistake is one line on stderr and
+exit code 2, never a traceback; nothing is written or overwritten when a command fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import dataclasses
+import io
+import math
+import os
 import sys
+import tempfile
 import time
+import warnings
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .errors import NeuronlessError
+from .errors import ConfigError, DataError, NeuronlessError
+
+Array = NDArray[Any]
+OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
+                     "quickprop", "lbfgs", "cg"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message}; see '{self.prog} --help'.", file=sys.stderr)
+        self.exit(2)
+
+
+# ------------------------------------------------------------------------ argument types
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _layers(text: str) -> list[int]:
+    if not text.strip():
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = [0]
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive layer sizes like 16,8, got {text!r}"
+        )
+    return sizes
+
+
+def _float_in(lo: float, hi: float, lo_open: bool, hi_open: bool) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = (
+            math.isfinite(value)
+            and (value > lo if lo_open else value >= lo)
+            and (value < hi if hi_open else value <= hi)
+        )
+        if not ok:
+            left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+            raise argparse.ArgumentTypeError(
+                f"expected a number in {left}{lo:g}, {hi:g}{right}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+# ------------------------------------------------------------------------ helpers
+def _load_table(path: str, target: str | None) -> Any:
+    """``data.load``, where ``--target`` is a column name or, failing that, an index."""
+    from .data import load
+
+    if target is None:
+        return load(path)
+    chosen: str | int = target
+    if target.lstrip("-").isdigit():
+        first = load(path)
+        if target not in first.feature_names + first.target_names:
+            chosen = int(target)
+    return load(path, target=chosen)
+
+
+def _check_output(path: str) -> None:
+    """Fail before any work if ``path`` cannot be a new or replaced file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ConfigError(f"output {path} is a folder; give a file name such as model.nless.")
+    if not os.path.isdir(folder):
+        raise ConfigError(f"the folder of output {path} does not exist; create it first.")
+
+
+def _write_atomic(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _progress(epochs: int) -> Iterator[tuple[Any, list[Any]]]:
+    """``(progress, callbacks)`` for fit: a tqdm bar on a terminal if tqdm is installed,
+    else plain lines on stderr."""
+    bar: Any = None
+    if sys.stderr.isatty():
+        try:
+            import importlib
+
+            bar = importlib.import_module("tqdm").tqdm(total=epochs, unit="epoch", file=sys.stderr)
+        except ImportError:
+            bar = None
+    if bar is None:
+        yield sys.stderr, []
+        return
+
+    def update(net: Any, history: Any) -> None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+
+    try:
+        yield False, [update]
+    finally:
+        bar.close()
+
+
+def _model_inputs(model: Any, path: str) -> tuple[Array, Array | None]:
+    """The feature rows of ``path`` for ``model``, and its target column if it has one.
+
+    The target column is found by the name it had in training; a file with exactly the
+    model's number of columns (all numeric) is taken as features only.
+    """
+    from .data import load
+    from .errors import ShapeError
+
+    ds = load(path)
+    names = model.target_names
+    if len(names) == 1 and names[0] in ds.feature_names:
+        ds = load(path, target=names[0])
+    n = model.net.n_inputs
+    if ds.n_features == n:
+        return ds.X, ds.y
+    if ds.n_features + 1 == n and ds.y.ndim == 1 and ds.y.dtype.kind in "iuf":
+        return np.column_stack([ds.X, ds.y.astype(np.float64)]), None
+    raise ShapeError(
+        f"{path} has {ds.n_features + (ds.y.ndim == 1)} columns but the model was trained on "
+        f"{n} features ({', '.join(model.feature_names)}) plus the target "
+        f"{', '.join(names)}; give it the same columns."
+    )
+
+
+def _format_value(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
+# ------------------------------------------------------------------------ train
+def _train(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .classification import one_hot
+    from .data import Labels, MinMaxScaler, StandardScaler, infer_task, train_test_split
+    from .minimize import minimize
+    from .model import Model
+    from .network import Network
+    from .optimizers import OPTIMIZERS
+    from .training import EarlyStopping, History, fit
+
+    whole_batch = args.optimizer in ("lbfgs", "cg")
+    if whole_batch:
+        for flag, value in (("--lr", args.lr), ("--batch-size", args.batch_size),
+                            ("--early-stopping", args.early_stopping)):
+            if value is not None:
+                raise ConfigError(
+                    f"{flag} does not apply to --optimizer {args.optimizer} (a whole-batch "
+                    "method); leave it out or pick an epoch-based optimizer such as adam."
+                )
+    _check_output(args.output)
+    ds = _load_table(args.data, args.target)
+    X, y = ds.X, ds.y
+    target = ", ".join(ds.target_names)
+    if ds.n_samples < 2:
+        raise DataError(f"{args.data} has {ds.n_samples} data row; training needs at least 2.")
+    task = args.task or infer_task(y)
+
+    labels: Labels | None = None
+    if task == "classification":
+        if y.ndim == 2:
+            one_hot_rows = np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)
+            if not one_hot_rows:
+                raise DataError(
+                    f"{args.data} has {y.shape[1]} target columns that are not one-hot; "
+                    "classification needs one column of labels (pick it with --target)."
+                )
+            y = np.asarray(y).argmax(axis=1)
+        labels = Labels().fit(y)
+        if labels.n_classes < 2:
+            raise DataError(
+                f"target column {target!r} holds only the class {labels.classes[0]!r}; "
+                "classification needs at least two classes."
+            )
+        targets: Array = labels.transform(y)
+    else:
+        if y.dtype.kind not in "biuf":
+            raise DataError(
+                f"target column {target!r} holds text, so it cannot be a regression target; "
+                "use --task classification or pick a numeric column with --target."
+            )
+        targets = y.astype(np.float64).reshape(len(y), -1)
+
+    X_val: Array | None = None
+    t_val: Array | None = None
+    if args.validation_fraction > 0:
+        X_tr, X_val, t_tr, t_val = train_test_split(
+            X, targets, args.validation_fraction, seed=args.seed,
+            stratify=targets if labels is not None else None,
+        )
+    else:
+        X_tr, t_tr = X, targets
+
+    scaler_types: dict[str, Any] = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    scaler = scaler_types[args.scale]().fit(X_tr) if args.scale != "none" else None
+    target_scaler = None
+    if labels is None:
+        n_out, output = t_tr.shape[1], "identity"
+        target_scaler = scaler_types[args.scale]().fit(t_tr) if args.scale != "none" else None
+        Y_tr = target_scaler.transform(t_tr) if target_scaler is not None else t_tr
+        Y_val = (target_scaler.transform(t_val) if target_scaler is not None else t_val) if t_val is not None else None
+    elif labels.n_classes == 2:
+        n_out, output = 1, "sigmoid"
+        Y_tr = t_tr.reshape(-1, 1).astype(np.float64)
+        Y_val = None if t_val is None else t_val.reshape(-1, 1).astype(np.float64)
+    else:
+        n_out, output = labels.n_classes, "softmax"
+        Y_tr = one_hot(t_tr, labels.n_classes, dtype=np.float64)
+        Y_val = None if t_val is None else one_hot(t_val, labels.n_classes, dtype=np.float64)
+
+    net = Network.create([X.shape[1], *args.layers, n_out], hidden=args.hidden, output=output,
+                         seed=args.seed)
+    model = Model(net, task, labels, scaler, target_scaler, list(ds.feature_names),
+                  list(ds.target_names))
+    Xs_tr = model.inputs(X_tr)
+    Xs_val = None if X_val is None else model.inputs(X_val)
+
+    what = (f"{labels.n_classes} classes ({', '.join(map(str, labels.classes))})"
+            if labels is not None else f"predicting {target}")
+    n_val = 0 if X_val is None else len(X_val)
+    print(f"{task}: {what}; {len(X_tr)} training rows, {n_val} validation rows, "
+          f"{X.shape[1]} features, scaling: {args.scale}")
+    print(net.summary())
+
+    notes: list[str] = []
+    start = time.perf_counter()
+    if whole_batch:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = minimize(net, Xs_tr, Y_tr, args.optimizer, loss=args.loss, l2=args.l2,
+                              maxiter=args.epochs)
+        notes += [str(w.message) for w in caught]
+        seconds = time.perf_counter() - start
+        history = History(epoch=list(range(len(result.loss_history))),
+                          train_loss=list(result.loss_history), stopped_reason=result.message)
+        print(f"{args.optimizer}: {result.iterations} iterations, loss {result.loss:.6g}",
+              file=sys.stderr)
+    else:
+        key = args.optimizer
+        optimizer = OPTIMIZERS[key](learning_rate=args.lr) if args.lr is not None else OPTIMIZERS[key]()
+        stopping = EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
+        with _progress(args.epochs) as (progress, callbacks):
+            history = fit(
+                net, Xs_tr, Y_tr, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+                batch_size=args.batch_size, seed=args.seed, l2=args.l2,
+                validation=None if Xs_val is None else (Xs_val, Y_val),
+                early_stopping=stopping, progress=progress, callbacks=callbacks,
+            )
+        seconds = time.perf_counter() - start
+
+    X_score, t_score = (X_val, t_val) if X_val is not None else (X_tr, t_tr)
+    where = "validation" if X_val is not None else "training"
+    score: dict[str, float]
+    if labels is not None:
+        assert t_score is not None
+        acc = float(np.mean(model.predict(X_score) == labels.inverse(t_score)))
+        score = {"accuracy": acc}
+        summary = f"{where} accuracy {acc:.1%}"
+    else:
+        from .model import regression_metrics
+
+        assert t_score is not None
+        rmse = regression_metrics(t_score, model.predict(X_score))["rmse"]
+        score = {"rmse": rmse}
+        summary = f"{where} RMSE {rmse:.6g}"
+    extra = {
+        "seed": args.seed,
+        "history": dataclasses.asdict(history),
+        "library_version": __version__,
+        "optimizer": args.optimizer,
+        "loss": args.loss,
+        "training_seconds": seconds,
+        "score": {where: score},
+    }
+    model.save(args.output, extra)
+    for note in notes:
+        print(f"note: {' '.join(note.split())}", file=sys.stderr)
+    print(f"{summary} after {len(history)} epochs ({history.stopped_reason}), "
+          f"{seconds:.2f} s; model saved to {args.output}")
+    return 0
+
+
+# ------------------------------------------------------------------------ predict / evaluate / info
+def _predict(args: argparse.Namespace) -> int:
+    from .model import Model
+
+    if args.output is not None:
+        _check_output(args.output)
+    model, _ = Model.load(args.model)
+    X, _y = _model_inputs(model, args.data)
+    pred = model.predict(X)
+    rows = pred.reshape(len(pred), -1)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(model.target_names or [f"y{j}" for j in range(rows.shape[1])])
+    for row in rows:
+        writer.writerow([_format_value(v) for v in row])
+    if args.output is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        _write_atomic(args.output, buf.getvalue())
+        print(f"{len(rows)} predictions written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .model import Model, classification_metrics, regression_metrics
+
+    model, _ = Model.load(args.model)
+    X, y = _model_inputs(model, args.data)
+    if y is None:
+        raise DataError(
+            f"{args.data} has no target column {', '.join(model.target_names)!r}; evaluate "
+            "needs the true values (use predict for unlabelled data)."
+        )
+    pred = model.predict(X)
+    out = sys.stdout
+    if model.labels is not None:
+        if y.ndim == 2:
+            y = y.argmax(axis=1)
+        classes = model.labels.classes
+        m = classification_metrics(y, pred, classes)
+        hits = int(np.trace(m["confusion"]))
+        print(f"accuracy {m['accuracy']:.4f} ({hits} of {len(y)} rows)", file=out)
+        names = [str(c) for c in classes]
+        width = max(9, *(len(n) for n in names)) + 2
+        print("confusion matrix (rows: true class, columns: predicted):", file=out)
+        print(" " * width + "".join(n.rjust(width) for n in names), file=out)
+        for name, row in zip(names, m["confusion"], strict=True):
+            print(name.ljust(width) + "".join(str(int(v)).rjust(width) for v in row), file=out)
+        print("class".ljust(width) + "precision".rjust(width) + "recall".rjust(width)
+              + "support".rjust(width), file=out)
+        for j, name in enumerate(names):
+            print(name.ljust(width) + f"{m['precision'][j]:.4f}".rjust(width)
+                  + f"{m['recall'][j]:.4f}".rjust(width) + str(int(m["support"][j])).rjust(width),
+                  file=out)
+    else:
+        if y.dtype.kind not in "biuf":
+            raise DataError(f"the target column of {args.data} holds text; this model predicts numbers.")
+        r = regression_metrics(y, pred)
+        print(f"RMSE {r['rmse']:.6g}\nMAE {r['mae']:.6g}\nR² {r['r2']:.4f}\n({len(y)} rows)",
+              file=out)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .files import load_with_metadata
+    from .model import Model
+
+    net, meta = load_with_metadata(args.model)
+    print(f"{args.model}: neuronless model (library {meta.get('library_version', 'unknown')})")
+    if meta.get("task") in ("classification", "regression"):
+        model = Model.from_metadata(net, meta, args.model)
+        if model.labels is not None:
+            print(f"task: classification, {model.labels.n_classes} classes: "
+                  f"{', '.join(map(str, model.labels.classes))}")
+        else:
+            print("task: regression")
+        print(f"features ({len(model.feature_names)}): {', '.join(model.feature_names)}")
+        print(f"target: {', '.join(model.target_names)}")
+        print(f"input scaling: {model.scaler.kind if model.scaler is not None else 'none'}")
+    else:
+        print("no preprocessing metadata (not written by 'neuronless train')")
+    print(net.summary())
+    h = meta.get("history")
+    if isinstance(h, dict) and h.get("train_loss"):
+        parts = [f"{len(h['train_loss'])} epochs"]
+        if meta.get("optimizer"):
+            parts.append(f"optimizer {meta['optimizer']}")
+        parts.append(f"final loss {h['train_loss'][-1]:.6g}")
+        if h.get("val_loss"):
+            parts.append(f"validation loss {h['val_loss'][-1]:.6g}")
+        acc = (h.get("val_metrics") or {}).get("accuracy")
+        if acc:
+            parts.append(f"validation accuracy {acc[-1]:.4f}")
+        if isinstance(meta.get("training_seconds"), (int, float)):
+            parts.append(f"{meta['training_seconds']:.2f} s")
+        parts.append(f"stopped: {h.get('stopped_reason')}")
+        if "seed" in meta:
+            parts.append(f"seed {meta['seed']}")
+        print("training: " + ", ".join(parts))
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -47,16 +467,71 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="neuronless", description=__doc__.splitlines()[0])
+def _build_parser() -> _Parser:
+    from .activations import ACTIVATIONS
+    from .losses import LOSSES
+
+    parser = _Parser(prog="neuronless", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network on a data file and save it (.nless)")
+    train.add_argument("data", help="CSV/TSV, .npz or FANN .data file")
+    train.add_argument("-o", "--output", required=True, help="where to save the model (.nless)")
+    train.add_argument("--target", help="target column name or index (default: the last column)")
+    train.add_argument("--task", choices=["classification", "regression"],
+                       help="default: inferred from the target column")
+    train.add_argument("--layers", type=_layers, default=[16], help="hidden sizes, e.g. 16,8")
+    train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
+    train.add_argument("--loss", choices=sorted(LOSSES),
+                       help="default: cross-entropy for classes, MSE for regression")
+    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="adam")
+    train.add_argument("--epochs", type=_positive_int, default=200,
+                       help="epochs (iterations for lbfgs/cg)")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help="mini-batch size (default: the whole batch)")
+    train.add_argument("--lr", type=_float_in(0.0, math.inf, True, True), default=None)
+    train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
+    train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
+                       default=0.2, help="rows held out for validation (0: none)")
+    train.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--scale", choices=["standard", "minmax", "none"], default="standard")
+    train.set_defaults(func=_train)
+
+    predict = sub.add_parser("predict", help="predict labels or values for a data file")
+    predict.add_argument("model")
+    predict.add_argument("data")
+    predict.add_argument("-o", "--output", help="CSV file (default: standard output)")
+    predict.set_defaults(func=_predict)
+
+    evaluate = sub.add_parser("evaluate", help="score a model on a labelled data file")
+    evaluate.add_argument("model")
+    evaluate.add_argument("data")
+    evaluate.set_defaults(func=_evaluate)
+
+    info = sub.add_parser("info", help="show a model's architecture, preprocessing and training")
+    info.add_argument("model")
+    info.set_defaults(func=_info)
+
     demo = sub.add_parser("demo", help="train on the bundled digits data and show what happened")
     demo.add_argument("--epochs", type=int, default=30)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already reported in one line (2)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
     except NeuronlessError as exc:
-        print(f"neuronless {args.command}: {exc}", file=sys.stderr)
-        return 2
+        message = str(exc)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}; check the path and its permissions."
+    print(f"neuronless {args.command}: {' '.join(message.split())}", file=sys.stderr)
+    return 2

@@ -1,0 +1,286 @@
+"""The command line through ``main(argv)``: round trips, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuronless import datasets
+from neuronless.cli import main
+from neuronless.model import classification_metrics, regression_metrics
+
+SPECIES = np.array(["setosa", "versicolor", "virginica"])
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    path.write_text(
+        ",".join(header) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def iris_csv(tmp_path: Path) -> Path:
+    ds = datasets.iris()
+    rows = [[*x.tolist(), SPECIES[y]] for x, y in zip(ds.X, ds.y, strict=True)]
+    return _write_csv(tmp_path / "iris.csv", ["sl", "sw", "pl", "pw", "species"], rows)
+
+
+@pytest.fixture
+def regression_csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(120, 2))
+    y = 100.0 + 20.0 * X[:, 0] - 10.0 * X[:, 1] ** 2
+    rows = [[*x.tolist(), float(t)] for x, t in zip(X, y, strict=True)]
+    return _write_csv(tmp_path / "reg.csv", ["a", "b", "price"], rows)
+
+
+@pytest.fixture
+def iris_model(tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    out = tmp_path / "iris.nless"
+    assert main(["train", str(iris_csv), "-o", str(out), "--epochs", "200", "--lr", "0.02"]) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_train_evaluate_predict_round_trip(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "iris.nless"
+    code = main(["train", str(iris_csv), "-o", str(model), "--layers", "8",
+                 "--epochs", "200", "--lr", "0.02", "--seed", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Network(sizes=[4, 8, 3]" in out
+    assert "softmax" in out
+    assert "validation accuracy" in out
+    assert str(model) in out
+    assert "epoch 200/200" in err  # plain progress lines when stderr is not a terminal
+    assert model.exists()
+
+    assert main(["evaluate", str(model), str(iris_csv)]) == 0
+    out, _ = capsys.readouterr()
+    accuracy = float(out.split()[1])
+    assert accuracy > 0.9
+    assert "confusion matrix" in out
+    assert "precision" in out
+    assert "versicolor" in out
+
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", str(model), str(iris_csv), "-o", str(preds)]) == 0
+    lines = preds.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "species"
+    assert len(lines) == 151
+    assert set(lines[1:]) <= set(SPECIES)
+    assert lines[1] == "setosa"
+    truth = [line.rsplit(",", 1)[1] for line in iris_csv.read_text().splitlines()[1:]]
+    assert np.mean(np.array(lines[1:]) == np.array(truth)) == pytest.approx(accuracy, abs=1e-4)
+
+    # the same rows without the target column, to stdout
+    no_target = _write_csv(tmp_path / "new.csv", ["sl", "sw", "pl", "pw"],
+                           [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+    assert main(["predict", str(model), str(no_target)]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == ["species", "setosa", "virginica"]
+
+
+def test_binary_classification_uses_one_sigmoid_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = datasets.moons(200, noise=0.1, seed=0)
+    rows = [[*x.tolist(), ["no", "yes"][y]] for x, y in zip(ds.X, ds.y, strict=True)]
+    data = _write_csv(tmp_path / "moons.csv", ["x1", "x2", "label"], rows)
+    model = tmp_path / "m.nless"
+    assert main(["train", str(data), "-o", str(model), "--epochs", "300", "--lr", "0.05"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Network(sizes=[2, 16, 1], activations=[tanh, sigmoid]" in out
+    assert main(["predict", str(model), str(data)]) == 0
+    out, _ = capsys.readouterr()
+    assert set(out.splitlines()[1:]) == {"no", "yes"}
+
+
+def test_regression_returns_values_in_original_units(
+    tmp_path: Path, regression_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "reg.nless"
+    assert main(["train", str(regression_csv), "-o", str(model), "--optimizer", "lbfgs",
+                 "--epochs", "200", "--layers", "8"]) == 0
+    out, _ = capsys.readouterr()
+    assert "regression" in out
+    assert "identity" in out
+    assert "validation RMSE" in out
+    assert main(["evaluate", str(model), str(regression_csv)]) == 0
+    out, _ = capsys.readouterr()
+    assert "RMSE" in out
+    assert "MAE" in out
+    assert "R²" in out
+    r2 = float(out.split("R²")[1].split()[0])
+    assert r2 > 0.95
+    assert main(["predict", str(model), str(regression_csv)]) == 0
+    out, _ = capsys.readouterr()
+    values = np.array([float(v) for v in out.splitlines()[1:]])
+    assert out.splitlines()[0] == "price"
+    assert 80 < values.mean() < 110  # un-scaled: the target's own units
+
+
+def test_info_shows_architecture_preprocessing_and_history(
+    iris_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info", str(iris_model)]) == 0
+    out, _ = capsys.readouterr()
+    assert "task: classification, 3 classes: setosa, versicolor, virginica" in out
+    assert "features (4): sl, sw, pl, pw" in out
+    assert "target: species" in out
+    assert "input scaling: standard" in out
+    assert "shape (5, 16)" in out
+    assert "shape (17, 3)" in out
+    assert "training: 200 epochs, optimizer adam" in out
+    assert "seed 0" in out
+
+
+def test_training_is_reproducible_with_a_seed(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.nless", tmp_path / "b.nless"
+    for path in (a, b):
+        assert main(["train", str(iris_csv), "-o", str(path), "--epochs", "20", "--seed", "5"]) == 0
+    from neuronless import load
+
+    assert np.array_equal(load(a).params, load(b).params)
+
+
+# ------------------------------------------------------------------------ user mistakes
+def _bad_files(tmp: Path, iris_csv: Path) -> dict[str, Path]:
+    return {
+        "empty": _write_csv(tmp / "empty.csv", [], []).with_name("empty.csv"),
+        "text": _write_csv(tmp / "text.csv", ["a", "b", "y"], [[1, "x", 0], [2, 3, 1]]),
+        "nan": _write_csv(tmp / "nan.csv", ["a", "b", "y"], [[1, "nan", 0], [2, 3, 1]]),
+        "inf": _write_csv(tmp / "inf.csv", ["a", "b", "y"], [[1, "inf", 0], [2, 3, 1]]),
+        "narrow": _write_csv(tmp / "narrow.csv", ["a", "b", "species"], [[1, 2, "setosa"]]),
+        "corrupt": tmp / "corrupt.nless",
+        "iris": iris_csv,
+    }
+
+
+BAD_TRAIN = [
+    (["train", "{missing}", "-o", "{out}"], "no such file"),
+    (["train", "{empty}", "-o", "{out}"], "empty"),
+    (["train", "{text}", "-o", "{out}"], "'b'"),
+    (["train", "{nan}", "-o", "{out}"], "nan"),
+    (["train", "{inf}", "-o", "{out}"], "inf"),
+    (["train", "{iris}", "--target", "colour", "-o", "{out}"], "'colour' is not in"),
+    (["train", "{iris}", "--optimizer", "bogus", "-o", "{out}"], "invalid choice: 'bogus'"),
+    (["train", "{iris}", "--layers", "16,x", "-o", "{out}"], "positive layer sizes"),
+    (["train", "{iris}", "--epochs", "0", "-o", "{out}"], "positive integer"),
+    (["train", "{iris}", "--validation-fraction", "1.5", "-o", "{out}"], "[0, 1)"),
+    (["train", "{iris}", "--task", "regression", "-o", "{out}"], "holds text"),
+    (["train", "{iris}", "--optimizer", "lbfgs", "--lr", "0.1", "-o", "{out}"], "--lr does not apply"),
+    (["train", "{iris}", "-o", "{tmp}/no/such/dir/m.nless"], "does not exist"),
+    (["train", "{iris}"], "-o/--output"),
+    (["predict", "{missing}", "{iris}"], "No such file"),
+    (["predict", "{corrupt}", "{iris}", "-o", "{out}"], "corrupt.nless"),
+    (["predict", "{model}", "{narrow}", "-o", "{out}"], "trained on 4 features"),
+    (["evaluate", "{model}", "{missing}"], "no such file"),
+    (["info", "{corrupt}"], "corrupt.nless"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_TRAIN)
+def test_user_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path,
+    iris_csv: Path,
+    iris_model: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    expected: str,
+) -> None:
+    files = _bad_files(tmp_path, iris_csv)
+    files["corrupt"].write_bytes(b"NLESS\x00garbage")
+    out_path = tmp_path / "out.file"
+    out_path.write_text("previous content", encoding="utf-8")
+    names = {k: str(v) for k, v in files.items()}
+    names.update(missing=str(tmp_path / "missing.csv"), out=str(out_path), tmp=str(tmp_path),
+                 model=str(iris_model))
+    code = main([a.format(**names) for a in argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("neuronless")
+    assert expected in captured.err, captured.err
+    assert "Traceback" not in captured.err
+    assert out_path.read_text(encoding="utf-8") == "previous content"  # nothing overwritten
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_predict_feature_count_mismatch_names_the_fix(
+    tmp_path: Path, iris_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wide = _write_csv(tmp_path / "wide.csv", ["a", "b", "c", "d", "e", "f"], [[1, 2, 3, 4, 5, 6]])
+    assert main(["predict", str(iris_model), str(wide)]) == 2
+    err = capsys.readouterr().err
+    assert "sl, sw, pl, pw" in err
+    assert "same columns" in err
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--help"]) == 0
+    assert "--optimizer" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------ metrics vs sklearn
+def test_classification_metrics_match_sklearn() -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    classes = ["a", "b", "c", "d"]
+    t = rng.choice(classes[:3], 60)  # "d" never occurs: precision and recall are 0
+    p = rng.choice(classes, 60)
+    m = classification_metrics(t, p, classes)
+    assert m["accuracy"] == pytest.approx(metrics.accuracy_score(t, p))
+    assert np.array_equal(m["confusion"], metrics.confusion_matrix(t, p, labels=classes))
+    assert np.allclose(m["precision"], metrics.precision_score(t, p, labels=classes, average=None, zero_division=0))
+    assert np.allclose(m["recall"], metrics.recall_score(t, p, labels=classes, average=None, zero_division=0))
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_regression_metrics_match_sklearn(n_out: int) -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(n_out)
+    t = rng.normal(size=(50, n_out)).squeeze()
+    p = t + rng.normal(scale=0.3, size=t.shape)
+    r = regression_metrics(t, p)
+    assert r["rmse"] == pytest.approx(np.sqrt(metrics.mean_squared_error(t, p, multioutput="raw_values")).mean())
+    assert r["mae"] == pytest.approx(metrics.mean_absolute_error(t, p))
+    assert r["r2"] == pytest.approx(metrics.r2_score(t, p))
+
+
+def test_progress_bar_on_a_terminal(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tqdm")
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["train", str(iris_csv), "-o", str(tmp_path / "m.nless"), "--epochs", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "epoch 5/5" not in err  # a bar, not the plain lines
+    assert "5/5" in err
+
+
+def test_fann_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from neuronless.data import write_fann_data
+
+    ds = datasets.xor()
+    path = tmp_path / "xor.data"
+    write_fann_data(path, np.tile(ds.X, (4, 1)), np.tile(ds.y, 4).reshape(-1, 1))
+    model = tmp_path / "xor.nless"
+    assert main(["train", str(path), "-o", str(model), "--layers", "4", "--optimizer", "lbfgs",
+                 "--validation-fraction", "0", "--task", "classification"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "y0"
+    assert len(out) == 17
