@@ -182,6 +182,18 @@ def _format_value(v: Any) -> str:
 
 
 # ------------------------------------------------------------------------ train
+FULL_BATCH_OPTIMIZERS = ("rprop", "irprop-", "irprop+", "quickprop")
+DEFAULT_BATCH = 32
+
+
+def _batch_size(args: argparse.Namespace) -> int | None:
+    """--batch-size, else 32 for gradient-descent optimizers and the whole batch for Rprop and
+    Quickprop (they need the full gradient's signs)."""
+    if args.batch_size is not None:
+        return int(args.batch_size)
+    return None if args.optimizer in FULL_BATCH_OPTIMIZERS else DEFAULT_BATCH
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import __version__
     from .classification import one_hot
@@ -295,7 +307,7 @@ def _train(args: argparse.Namespace) -> int:
         with _progress(args.epochs) as (progress, callbacks):
             history = fit(
                 net, Xs_tr, Y_tr, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
-                batch_size=args.batch_size, seed=args.seed, l2=args.l2,
+                batch_size=_batch_size(args), seed=args.seed, l2=args.l2,
                 validation=None if Xs_val is None else (Xs_val, Y_val),
                 early_stopping=stopping, progress=progress, callbacks=callbacks,
             )
@@ -328,7 +340,8 @@ def _train(args: argparse.Namespace) -> int:
     model.save(args.output, extra)
     for note in notes:
         print(f"note: {' '.join(note.split())}", file=sys.stderr)
-    print(f"{summary} after {len(history)} epochs ({history.stopped_reason}), "
+    stopped = "" if history.stopped_reason == "epochs" else f" ({history.stopped_reason})"
+    print(f"{summary} after {len(history)} epochs{stopped}, "
           f"{seconds:.2f} s; model saved to {args.output}")
     return 0
 
@@ -488,7 +501,8 @@ def _build_parser() -> _Parser:
     train.add_argument("--epochs", type=_positive_int, default=200,
                        help="epochs (iterations for lbfgs/cg)")
     train.add_argument("--batch-size", type=_positive_int, default=None,
-                       help="mini-batch size (default: the whole batch)")
+                       help=f"mini-batch size (default: {DEFAULT_BATCH}; the whole batch for "
+                       "rprop, irprop+ and quickprop)")
     train.add_argument("--lr", type=_float_in(0.0, math.inf, True, True), default=None)
     train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
     train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
