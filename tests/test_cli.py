@@ -284,3 +284,40 @@ def test_fann_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "y0"
     assert len(out) == 17
+
+
+def test_train_checkpoint_then_resume_equals_a_straight_run(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neuronless import load
+
+    common = [str(iris_csv), "--layers", "6", "--seed", "3"]
+    ckpt = tmp_path / "run.ckpt"
+    assert main(["train", *common, "--epochs", "8", "--checkpoint", str(ckpt),
+                 "--checkpoint-every", "3", "-o", str(tmp_path / "a.nless")]) == 0
+    assert main(["train", *common, "--epochs", "15", "--resume", str(ckpt),
+                 "-o", str(tmp_path / "b.nless")]) == 0
+    assert main(["train", *common, "--epochs", "15", "-o", str(tmp_path / "c.nless")]) == 0
+    capsys.readouterr()
+    resumed, straight = load(tmp_path / "b.nless"), load(tmp_path / "c.nless")
+    np.testing.assert_array_equal(resumed.params, straight.params)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--optimizer", "rprop", "--lr", "0.1"], "--lr does not apply to --optimizer rprop"),
+        (["--optimizer", "lbfgs", "--resume", "x.ckpt"], "--resume does not apply to --optimizer lbfgs"),
+        (["--optimizer", "cg", "--checkpoint", "x.ckpt"], "--checkpoint does not apply"),
+    ],
+)
+def test_train_refuses_options_that_do_not_apply(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "m.nless"
+    assert main(["train", str(iris_csv), *extra, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert message in err[0]
+    assert not out.exists()

@@ -207,7 +207,8 @@ def _train(args: argparse.Namespace) -> int:
     whole_batch = args.optimizer in ("lbfgs", "cg")
     if whole_batch:
         for flag, value in (("--lr", args.lr), ("--batch-size", args.batch_size),
-                            ("--early-stopping", args.early_stopping)):
+                            ("--early-stopping", args.early_stopping),
+                            ("--checkpoint", args.checkpoint), ("--resume", args.resume)):
             if value is not None:
                 raise ConfigError(
                     f"{flag} does not apply to --optimizer {args.optimizer} (a whole-batch "
@@ -302,6 +303,11 @@ def _train(args: argparse.Namespace) -> int:
               file=sys.stderr)
     else:
         key = args.optimizer
+        if args.lr is not None and key in ("rprop", "irprop-", "irprop+"):
+            raise ConfigError(
+                f"--lr does not apply to --optimizer {key}: Rprop adapts a step size per weight "
+                "(it starts at 0.1); leave --lr out or pick adam, sgd, momentum or quickprop."
+            )
         optimizer = OPTIMIZERS[key](learning_rate=args.lr) if args.lr is not None else OPTIMIZERS[key]()
         stopping = EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
         with _progress(args.epochs) as (progress, callbacks):
@@ -310,6 +316,8 @@ def _train(args: argparse.Namespace) -> int:
                 batch_size=_batch_size(args), seed=args.seed, l2=args.l2,
                 validation=None if Xs_val is None else (Xs_val, Y_val),
                 early_stopping=stopping, progress=progress, callbacks=callbacks,
+                checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                resume=args.resume,
             )
         seconds = time.perf_counter() - start
 
@@ -504,6 +512,12 @@ def _build_parser() -> _Parser:
                        help=f"mini-batch size (default: {DEFAULT_BATCH}; the whole batch for "
                        "rprop, irprop+ and quickprop)")
     train.add_argument("--lr", type=_float_in(0.0, math.inf, True, True), default=None)
+    train.add_argument("--checkpoint", metavar="FILE", default=None,
+                       help="save weights, optimizer and RNG state here while training")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
+                       help="epochs between checkpoints (default 10; always at the end)")
+    train.add_argument("--resume", metavar="FILE", default=None,
+                       help="continue from a checkpoint (same data, options and seed)")
     train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
     train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
                        default=0.2, help="rows held out for validation (0: none)")
