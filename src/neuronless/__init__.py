@@ -29,6 +29,7 @@ from .files import load, load_with_metadata, save
 from .gradcheck import GradientReport, check_gradients, numerical_grad
 from .losses import LOSSES, Loss, get_loss
 from .minimize import MinimizeResult, minimize
+from .model import Model
 from .network import LayerTrace, Network, Trace
 from .optimizers import (
     SGD,
@@ -65,6 +66,7 @@ __all__ = [
     "LayerTrace",
     "Loss",
     "MinimizeResult",
+    "Model",
     "ModelFormatError",
     "Momentum",
     "Nesterov",
