@@ -16,6 +16,7 @@ from . import datasets as datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backprop import Backprop, loss_and_grads
 from .classification import accuracy, labels_from, one_hot, predict_classes
+from .diagnostics import Finding, diagnose, render_findings
 from .errors import (
     ConfigError,
     ConvergenceWarning,
@@ -25,6 +26,7 @@ from .errors import (
     ShapeError,
     TrainingDivergedError,
 )
+from .explain import Step, explain, render
 from .files import load, load_with_metadata, save
 from .gradcheck import GradientReport, check_gradients, numerical_grad
 from .losses import LOSSES, Loss, get_loss
@@ -59,6 +61,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "EarlyStopping",
+    "Finding",
     "GradientReport",
     "History",
     "IRpropMinus",
@@ -75,6 +78,7 @@ __all__ = [
     "Quickprop",
     "RMSprop",
     "ShapeError",
+    "Step",
     "Trace",
     "Trainer",
     "TrainingDivergedError",
@@ -83,6 +87,8 @@ __all__ = [
     "check_gradients",
     "constant",
     "cosine",
+    "diagnose",
+    "explain",
     "exponential",
     "fit",
     "get_activation",
@@ -96,6 +102,8 @@ __all__ = [
     "numerical_grad",
     "one_hot",
     "predict_classes",
+    "render",
+    "render_findings",
     "save",
     "step_decay",
 ]

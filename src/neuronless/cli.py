@@ -488,6 +488,158 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    from .classification import one_hot
+    from .diagnostics import diagnose, render_findings
+    from .model import Model
+    from .training import History
+
+    model, meta = Model.load(args.model)
+    X, y = _model_inputs(model, args.data)
+    Y: Array | None = None
+    if y is not None and model.labels is not None:
+        idx = model.labels.transform(y.argmax(axis=1) if y.ndim == 2 else y)
+        Y = (idx.reshape(-1, 1).astype(np.float64) if model.net.n_outputs == 1
+             else one_hot(idx, model.labels.n_classes, dtype=np.float64))
+    elif y is not None:
+        if y.dtype.kind not in "biuf":
+            raise DataError(f"the target column of {args.data} holds text; this model predicts numbers.")
+        Y = y.astype(np.float64).reshape(len(y), -1)
+        if model.target_scaler is not None:
+            Y = model.target_scaler.transform(Y)
+    h = meta.get("history")
+    known = {f.name for f in dataclasses.fields(History)}
+    history = History(**{k: v for k, v in h.items() if k in known}) if isinstance(h, dict) else None
+    loss = meta.get("loss") if isinstance(meta.get("loss"), str) else None
+    findings = diagnose(model.net, model.inputs(X), Y, history=history, loss=loss)
+    if Y is None:
+        print(f"note: {args.data} has no target column; gradient and class-balance checks "
+              "skipped.", file=sys.stderr)
+    print(render_findings(findings))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .classification import one_hot
+    from .explain import MAX_ENTRIES, explain, render
+    from .model import Model
+
+    model, meta = Model.load(args.model)
+    X, y = _model_inputs(model, args.data)
+    i = args.sample
+    if not 0 <= i < len(X):
+        raise ConfigError(f"--sample must be a row index in 0..{len(X) - 1} for {args.data}; "
+                          f"got {i}.")
+    x = model.inputs(X[i : i + 1])
+    Y: Array | None = None
+    if args.backward:
+        if y is None:
+            raise DataError(f"{args.data} has no target column {', '.join(model.target_names)!r}; "
+                            "--backward needs the true value of the sample.")
+        t = np.asarray(y[i : i + 1])
+        if model.labels is not None:
+            idx = model.labels.transform(t.argmax(axis=1) if t.ndim == 2 else t)
+            Y = (idx.reshape(1, 1).astype(np.float64) if model.net.n_outputs == 1
+                 else one_hot(idx, model.labels.n_classes, dtype=np.float64))
+        else:
+            if t.dtype.kind not in "biuf":
+                raise DataError(f"the target column of {args.data} holds text; this model "
+                                "predicts numbers.")
+            Y = t.astype(np.float64).reshape(1, -1)
+            if model.target_scaler is not None:
+                Y = model.target_scaler.transform(Y)
+    loss = meta.get("loss") if isinstance(meta.get("loss"), str) else None
+    steps = explain(model.net, x, Y, loss=loss, model=model)
+    text = render(steps, args.format, args.precision, None if args.all else MAX_ENTRIES,
+                  color=args.format == "text" and sys.stdout.isatty())
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+# ------------------------------------------------------------------------ draw / plot
+def _sample_row(model: Any, net: Any, spec: str) -> Array:
+    """``DATA:ROW`` -> that row of DATA as the network's (scaled) input."""
+    from .data import load
+
+    path, sep, row_text = spec.rpartition(":")
+    if not sep or not path or not row_text.lstrip("-").isdigit():
+        raise ConfigError(f"--sample must look like DATA:ROW, e.g. iris.csv:0; got {spec!r}.")
+    if model is not None:
+        X, _ = _model_inputs(model, path)
+    else:
+        X = load(path).X
+    row = int(row_text)
+    if not -len(X) <= row < len(X):
+        raise DataError(f"{path} has {len(X)} data rows; row {row} does not exist (rows count from 0).")
+    x = np.asarray(X[row:][:1], dtype=np.float64)
+    return np.asarray(model.inputs(x) if model is not None else x)
+
+
+def _load_for_drawing(path: str) -> tuple[Any, Any, dict[str, Any]]:
+    """``(net, model or None, metadata)``: any .nless file draws; a trained one scales inputs."""
+    from .files import load_with_metadata
+    from .model import Model
+
+    net, meta = load_with_metadata(path)
+    model = Model.from_metadata(net, meta, path) if meta.get("task") else None
+    return net, model, meta
+
+
+def _draw(args: argparse.Namespace) -> int:
+    from .diagrams import network_png, network_svg
+
+    ext = os.path.splitext(args.output)[1].lower()
+    if ext not in (".svg", ".png"):
+        raise ConfigError(f"draw writes .svg or .png files; got {args.output!r}.")
+    _check_output(args.output)
+    net, model, _ = _load_for_drawing(args.model)
+    sample = _sample_row(model, net, args.sample) if args.sample is not None else None
+    if ext == ".svg":
+        _write_atomic(args.output, network_svg(net, sample=sample, max_units=args.max_units))
+    else:
+        network_png(net, args.output, sample=sample, max_units=args.max_units)
+    print(f"{net!r} drawn to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from . import plots
+
+    if os.path.splitext(args.output)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise ConfigError(f"plot writes .png, .svg or .pdf files; got {args.output!r}.")
+    _check_output(args.output)
+    if args.what == "boundary" and args.data is None:
+        raise ConfigError("--what boundary needs --data FILE with the model's 2 feature columns.")
+    if args.what != "boundary" and args.data is not None:
+        raise ConfigError(f"--data applies only to --what boundary; leave it out for {args.what}.")
+    net, model, meta = _load_for_drawing(args.model)
+    if args.what == "curves":
+        history = meta.get("history")
+        if not isinstance(history, dict) or not history.get("train_loss"):
+            raise ConfigError(f"{args.model} holds no training history; train it with "
+                              "'neuronless train' to plot its curves.")
+        plots.plot_curves(history, args.output)
+    elif args.what == "weights":
+        plots.plot_weights(net, args.output)
+    elif args.what == "hidden":
+        plots.plot_hidden(net, args.output)
+    else:
+        if model is None:
+            raise ConfigError(f"{args.model} has no preprocessing metadata; --what boundary "
+                              "needs a model written by 'neuronless train'.")
+        if net.n_inputs != 2:
+            raise ConfigError(f"--what boundary needs a model with 2 features; {args.model} "
+                              f"has {net.n_inputs}.")
+        X, y = _model_inputs(model, args.data)
+        if y is None:
+            raise DataError(f"{args.data} has no target column "
+                            f"{', '.join(model.target_names)!r}; the boundary plot colours "
+                            "the points by their class.")
+        plots.plot_boundary(model, X, y, args.output)
+    print(f"{args.what} plotted to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _build_parser() -> _Parser:
     from .activations import ACTIVATIONS
     from .losses import LOSSES
@@ -545,6 +697,42 @@ def _build_parser() -> _Parser:
     demo.add_argument("--epochs", type=int, default=30)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
+
+    draw = sub.add_parser("draw", help="draw a model's network: units, biases, signed weights")
+    draw.add_argument("model")
+    draw.add_argument("-o", "--output", required=True, help="picture file: .svg or .png")
+    draw.add_argument("--sample", metavar="DATA:ROW", default=None,
+                      help="show each unit's activation for row ROW (from 0) of DATA")
+    draw.add_argument("--max-units", type=_positive_int, default=16, metavar="N",
+                      help="widest layer drawn in full (default 16); wider ones are elided")
+    draw.set_defaults(func=_draw)
+
+    plot = sub.add_parser("plot", help="plot training curves, weights, hidden units or the "
+                          "decision boundary (needs matplotlib)")
+    plot.add_argument("model")
+    plot.add_argument("--what", choices=["curves", "weights", "hidden", "boundary"],
+                      required=True)
+    plot.add_argument("-o", "--output", required=True, help="picture file: .png, .svg or .pdf")
+    plot.add_argument("--data", default=None,
+                      help="data file with 2 feature columns and the target (for boundary)")
+    plot.set_defaults(func=_plot)
+
+    diag = sub.add_parser("diagnose", help="check a model on a data file for dead or saturated "
+                          "units, gradient, scaling, learning-rate and class-balance trouble")
+    diag.add_argument("model")
+    diag.add_argument("data", help="data with the model's feature columns (and its target)")
+    diag.set_defaults(func=_diagnose)
+    expl = sub.add_parser("explain", help="show every matrix step of one sample (forward, "
+                          "and with --backward the gradients and one update)")
+    expl.add_argument("model")
+    expl.add_argument("data")
+    expl.add_argument("--sample", type=int, default=0, help="row index, from 0 (default 0)")
+    expl.add_argument("--backward", action="store_true",
+                      help="also the cost, deltas, gradients and one SGD(0.01) update")
+    expl.add_argument("--precision", type=int, choices=range(0, 17), default=4, metavar="DIGITS")
+    expl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    expl.add_argument("--all", action="store_true", help="show big matrices in full")
+    expl.set_defaults(func=_explain)
     return parser
 
 

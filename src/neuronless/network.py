@@ -443,6 +443,13 @@ class Network:
         X2 = self.check_input(X)
         return Workspace(self, X2.shape[0], keep_z=True).forward(np.array(X2, copy=True))
 
+    def jacobian(self, X: Any) -> Array:
+        """d outputs / d inputs per sample, shape ``(m, n_out, n_in)`` (see
+        :func:`neuronless.sensitivity.jacobian`)."""
+        from .sensitivity import jacobian
+
+        return jacobian(self, X)
+
 
 def _softmax_1d(x: Array) -> None:
     # one sample: whole-vector reductions are cheaper than the keepdims form. x - max(x) can
