@@ -15,7 +15,6 @@ import io
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ConfigError, DataError, NeuronlessError
+from .files.atomic import write_atomic
 
 Array = NDArray[Any]
 OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
@@ -107,21 +107,6 @@ def _check_output(path: str) -> None:
         raise ConfigError(f"output {path} is a folder; give a file name such as model.nless.")
     if not os.path.isdir(folder):
         raise ConfigError(f"the folder of output {path} does not exist; create it first.")
-
-
-def _write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager
@@ -372,7 +357,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(buf.getvalue())
     else:
-        _write_atomic(args.output, buf.getvalue())
+        write_atomic(args.output, buf.getvalue())
         print(f"{len(rows)} predictions written to {args.output}", file=sys.stderr)
     return 0
 
@@ -595,7 +580,7 @@ def _draw(args: argparse.Namespace) -> int:
     net, model, _ = _load_for_drawing(args.model)
     sample = _sample_row(model, net, args.sample) if args.sample is not None else None
     if ext == ".svg":
-        _write_atomic(args.output, network_svg(net, sample=sample, max_units=args.max_units))
+        write_atomic(args.output, network_svg(net, sample=sample, max_units=args.max_units))
     else:
         network_png(net, args.output, sample=sample, max_units=args.max_units)
     print(f"{net!r} drawn to {args.output}", file=sys.stderr)

@@ -12,16 +12,15 @@ ids (``svg.hashsalt``).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ConfigError, ShapeError
+from .files.atomic import atomic_path
 from .network import Network
 
 Array = NDArray[Any]
@@ -65,19 +64,10 @@ def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
     import matplotlib
 
     fmt = _format(path)
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=f".{fmt}",
-                               dir=folder)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "neuronless", "svg.fonttype": "path"}):
-            fig.savefig(tmp, format=fmt, metadata=_METADATA[fmt])
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, matplotlib.rc_context(
+        {"svg.hashsalt": "neuronless", "svg.fonttype": "path"}
+    ):
+        fig.savefig(tmp, format=fmt, metadata=_METADATA[fmt])
 
 
 def _check_path(path: str | os.PathLike[str]) -> None:

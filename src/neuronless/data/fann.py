@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, ShapeError
+from ..files.atomic import write_atomic
 from ._common import (
     FloatArray,
     PathLike,
@@ -108,26 +106,13 @@ def write_fann_data(path: PathLike, X: Any, Y: Any) -> None:
     for x_row, y_row in zip(X2.tolist(), Y2.tolist(), strict=True):
         out.write(" ".join(map(_format_value, x_row)) + "\n")
         out.write(" ".join(map(_format_value, y_row)) + "\n")
-    _write_atomic(Path(path), out.getvalue())
+    write_atomic(path, out.getvalue())
 
 
 def _format_value(v: float) -> str:
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return repr(v)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _as_table(a: Any, name: str) -> FloatArray:

@@ -36,7 +36,6 @@ import os
 import re
 import reprlib
 import struct
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TypeAlias
 
@@ -46,6 +45,7 @@ from numpy.typing import NDArray
 from ..activations import ACTIVATIONS, Activation
 from ..errors import ConfigError, ModelFormatError, NeuronlessError
 from ..network import Network
+from .atomic import write_atomic
 
 Array = NDArray[Any]
 PathLike: TypeAlias = "str | os.PathLike[str]"
@@ -67,15 +67,6 @@ _CORRUPT = "The file is damaged or was not written by neuronless.save; save the 
 
 _show = reprlib.Repr()
 _show.maxstring, _show.maxother, _show.maxlist, _show.maxdict, _show.maxlevel = 40, 40, 6, 4, 3
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # read once, at import: os.umask can only be read by setting it
 
 
 # ---------------------------------------------------------------------------------- writing
@@ -143,7 +134,7 @@ def write_nless(
     header_bytes = _encode_header(net, arrays, metadata, checkpoint)
     chunks: list[bytes | memoryview] = [_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header_bytes))]
     chunks += [header_bytes] + [a.data.cast("B") for _, a in arrays]  # no copies
-    _write_atomic(target, chunks)
+    write_atomic(target, chunks)
 
 
 def _encode_header(
@@ -214,48 +205,6 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"{type(obj).__name__} is not JSON-serializable")
-
-
-def _write_atomic(target: str, chunks: Sequence[bytes | memoryview]) -> None:
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        mode = os.stat(target).st_mode & 0o7777  # keep an existing file's permissions
-    except OSError:
-        mode = _FILE_MODE  # what open() would have given a new file
-    prefix = "." + os.path.basename(target) + "."
-    with tempfile.NamedTemporaryFile(dir=directory, prefix=prefix, suffix=".tmp", delete=False) as f:
-        try:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            if hasattr(os, "fchmod"):  # not on Windows
-                os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        except BaseException:
-            f.close()
-            with contextlib.suppress(OSError):
-                os.unlink(f.name)
-            raise
-    try:
-        os.replace(f.name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(f.name)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    # makes the rename itself durable; not possible on every platform (Windows), so best effort
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------- reading
