@@ -1,7 +1,9 @@
 """The ``neuronless`` command line: ``main(argv) -> exit code``.
 
 Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its preprocessing),
-``predict``, ``evaluate``, ``info`` and ``demo``. A user mistake is one line on stderr and
+``predict``, ``evaluate``, ``info``, ``explain`` (one sample's forward and backward pass,
+number by number), ``draw`` (the network as SVG/PNG), ``plot`` (curves, weights, hidden
+units, decision boundary), ``diagnose`` and ``demo``. A user mistake is one line on stderr and
 exit code 2, never a traceback; nothing is written or overwritten when a command fails.
 """
 
