@@ -275,3 +275,16 @@ def test_cli_explain_errors(trained, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "--backward" in err
+
+
+def test_cli_explain_shows_the_update_of_the_optimizer_the_model_was_trained_with(tmp_path, capsys):
+    rows = ["a,b,label"] + [f"{i % 3},{(i * 7) % 5},{'yes' if i % 2 else 'no'}" for i in range(24)]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.nless"
+    assert main(["train", str(data), "-o", str(model), "--epochs", "2", "--layers", "3",
+                 "--optimizer", "momentum", "--lr", "0.05"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(model), str(data), "--sample", "1", "--backward"]) == 0
+    out = capsys.readouterr().out
+    assert "Update of W0 (Momentum, learning_rate=0.05, momentum=0.9)" in out

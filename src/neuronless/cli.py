@@ -328,6 +328,7 @@ def _train(args: argparse.Namespace) -> int:
         "history": dataclasses.asdict(history),
         "library_version": __version__,
         "optimizer": args.optimizer,
+        "learning_rate": args.lr,
         "loss": args.loss,
         "training_seconds": seconds,
         "score": {where: score},
@@ -506,6 +507,22 @@ def _diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_optimizer(meta: dict[str, Any]) -> Any:
+    """The step rule the model was trained with (for explain's "the update it would make"),
+    or None (explain's default, SGD) for whole-batch methods and files without the record."""
+    from .optimizers import OPTIMIZERS
+
+    name, lr = meta.get("optimizer"), meta.get("learning_rate")
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        return None
+    cls = OPTIMIZERS[name]
+    if isinstance(lr, (int, float)) and not isinstance(lr, bool) and "learning_rate" in {
+        f.name for f in dataclasses.fields(cls)
+    }:
+        return cls(learning_rate=float(lr))
+    return cls()
+
+
 def _explain(args: argparse.Namespace) -> int:
     from .classification import one_hot
     from .explain import MAX_ENTRIES, explain, render
@@ -536,7 +553,7 @@ def _explain(args: argparse.Namespace) -> int:
             if model.target_scaler is not None:
                 Y = model.target_scaler.transform(Y)
     loss = meta.get("loss") if isinstance(meta.get("loss"), str) else None
-    steps = explain(model.net, x, Y, loss=loss, model=model)
+    steps = explain(model.net, x, Y, loss=loss, model=model, optimizer=_training_optimizer(meta))
     text = render(steps, args.format, args.precision, None if args.all else MAX_ENTRIES,
                   color=args.format == "text" and sys.stdout.isatty())
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
