@@ -1,0 +1,134 @@
+"""The ``neuronless`` command line: ``main(argv) -> exit code``.
+
+Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its preprocessing),
+``predict``, ``evaluate``, ``info``, ``explain`` (one sample's forward and backward pass,
+number by number), ``draw`` (the network as SVG/PNG), ``plot`` (curves, weights, hidden
+units, decision boundary), ``diagnose`` and ``demo``. A user mistake is one line on stderr and
+exit code 2, never a traceback; nothing is written or overwritten when a command fails.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from ..errors import NeuronlessError
+from ._common import DEFAULT_BATCH, OPTIMIZER_CHOICES, _float_in, _layers, _Parser, _positive_int
+from .see import _diagnose, _draw, _explain, _plot
+from .train import _train
+from .use import _demo, _evaluate, _info, _predict
+
+__all__ = ["main"]
+
+
+def _build_parser() -> _Parser:
+    from ..activations import ACTIVATIONS
+    from ..losses import LOSSES
+
+    parser = _Parser(prog="neuronless", description="Train, inspect and use multilayer perceptrons: a network is a list of weight matrices.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network on a data file and save it (.nless)")
+    train.add_argument("data", help="CSV/TSV, .npz or FANN .data file")
+    train.add_argument("-o", "--output", required=True, help="where to save the model (.nless)")
+    train.add_argument("--target", help="target column name or index (default: the last column)")
+    train.add_argument("--task", choices=["classification", "regression"],
+                       help="default: inferred from the target column")
+    train.add_argument("--layers", type=_layers, default=[16], help="hidden sizes, e.g. 16,8")
+    train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
+    train.add_argument("--loss", choices=sorted(LOSSES),
+                       help="default: cross-entropy for classes, MSE for regression")
+    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="adam")
+    train.add_argument("--epochs", type=_positive_int, default=200,
+                       help="epochs (iterations for lbfgs/cg)")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help=f"mini-batch size (default: {DEFAULT_BATCH}; the whole batch for "
+                       "rprop, irprop+ and quickprop)")
+    train.add_argument("--lr", type=_float_in(0.0, math.inf, True, True), default=None)
+    train.add_argument("--checkpoint", metavar="FILE", default=None,
+                       help="save weights, optimizer and RNG state here while training")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=10, metavar="N",
+                       help="epochs between checkpoints (default 10; always at the end)")
+    train.add_argument("--resume", metavar="FILE", default=None,
+                       help="continue from a checkpoint (same data, options and seed)")
+    train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
+    train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
+                       default=0.2, help="rows held out for validation (0: none)")
+    train.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--scale", choices=["standard", "minmax", "none"], default="standard")
+    train.set_defaults(func=_train)
+
+    predict = sub.add_parser("predict", help="predict labels or values for a data file")
+    predict.add_argument("model")
+    predict.add_argument("data")
+    predict.add_argument("-o", "--output", help="CSV file (default: standard output)")
+    predict.set_defaults(func=_predict)
+
+    evaluate = sub.add_parser("evaluate", help="score a model on a labelled data file")
+    evaluate.add_argument("model")
+    evaluate.add_argument("data")
+    evaluate.set_defaults(func=_evaluate)
+
+    info = sub.add_parser("info", help="show a model's architecture, preprocessing and training")
+    info.add_argument("model")
+    info.set_defaults(func=_info)
+
+    demo = sub.add_parser("demo", help="train on the bundled digits data and show what happened")
+    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(func=_demo)
+
+    draw = sub.add_parser("draw", help="draw a model's network: units, biases, signed weights")
+    draw.add_argument("model")
+    draw.add_argument("-o", "--output", required=True, help="picture file: .svg or .png")
+    draw.add_argument("--sample", metavar="DATA:ROW", default=None,
+                      help="show each unit's activation for row ROW (from 0) of DATA")
+    draw.add_argument("--max-units", type=_positive_int, default=16, metavar="N",
+                      help="widest layer drawn in full (default 16); wider ones are elided")
+    draw.set_defaults(func=_draw)
+
+    plot = sub.add_parser("plot", help="plot training curves, weights, hidden units or the "
+                          "decision boundary (needs matplotlib)")
+    plot.add_argument("model")
+    plot.add_argument("--what", choices=["curves", "weights", "hidden", "boundary"],
+                      required=True)
+    plot.add_argument("-o", "--output", required=True, help="picture file: .png, .svg or .pdf")
+    plot.add_argument("--data", default=None,
+                      help="data file with 2 feature columns and the target (for boundary)")
+    plot.set_defaults(func=_plot)
+
+    diag = sub.add_parser("diagnose", help="check a model on a data file for dead or saturated "
+                          "units, gradient, scaling, learning-rate and class-balance trouble")
+    diag.add_argument("model")
+    diag.add_argument("data", help="data with the model's feature columns (and its target)")
+    diag.set_defaults(func=_diagnose)
+    expl = sub.add_parser("explain", help="show every matrix step of one sample (forward, "
+                          "and with --backward the gradients and one update)")
+    expl.add_argument("model")
+    expl.add_argument("data")
+    expl.add_argument("--sample", type=int, default=0, help="row index, from 0 (default 0)")
+    expl.add_argument("--backward", action="store_true",
+                      help="also the cost, deltas, gradients and one SGD(0.01) update")
+    expl.add_argument("--precision", type=int, choices=range(0, 17), default=4, metavar="DIGITS")
+    expl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    expl.add_argument("--all", action="store_true", help="show big matrices in full")
+    expl.set_defaults(func=_explain)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already reported in one line (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return int(args.func(args))
+    except NeuronlessError as exc:
+        message = str(exc)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}; check the path and its permissions."
+    print(f"neuronless {args.command}: {' '.join(message.split())}", file=sys.stderr)
+    return 2

@@ -1,0 +1,174 @@
+"""Shared pieces of the command line: argument types, data and model loading, progress."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import ConfigError
+
+Array = NDArray[Any]
+OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
+                     "quickprop", "lbfgs", "cg"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message}; see '{self.prog} --help'.", file=sys.stderr)
+        self.exit(2)
+
+
+# ------------------------------------------------------------------------ argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _layers(text: str) -> list[int]:
+    if not text.strip():
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = [0]
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive layer sizes like 16,8, got {text!r}"
+        )
+    return sizes
+
+
+def _float_in(lo: float, hi: float, lo_open: bool, hi_open: bool) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = (
+            math.isfinite(value)
+            and (value > lo if lo_open else value >= lo)
+            and (value < hi if hi_open else value <= hi)
+        )
+        if not ok:
+            left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+            raise argparse.ArgumentTypeError(
+                f"expected a number in {left}{lo:g}, {hi:g}{right}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _load_table(path: str, target: str | None) -> Any:
+    """``data.load``, where ``--target`` is a column name or, failing that, an index."""
+    from ..data import load
+
+    if target is None:
+        return load(path)
+    chosen: str | int = target
+    if target.lstrip("-").isdigit():
+        first = load(path)
+        if target not in first.feature_names + first.target_names:
+            chosen = int(target)
+    return load(path, target=chosen)
+
+
+def _check_output(path: str) -> None:
+    """Fail before any work if ``path`` cannot be a new or replaced file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ConfigError(f"output {path} is a folder; give a file name such as model.nless.")
+    if not os.path.isdir(folder):
+        raise ConfigError(f"the folder of output {path} does not exist; create it first.")
+
+
+@contextlib.contextmanager
+def _progress(epochs: int) -> Iterator[tuple[Any, list[Any]]]:
+    """``(progress, callbacks)`` for fit: a tqdm bar on a terminal if tqdm is installed,
+    else plain lines on stderr."""
+    bar: Any = None
+    if sys.stderr.isatty():
+        try:
+            import importlib
+
+            bar = importlib.import_module("tqdm").tqdm(total=epochs, unit="epoch", file=sys.stderr)
+        except ImportError:
+            bar = None
+    if bar is None:
+        yield sys.stderr, []
+        return
+
+    def update(net: Any, history: Any) -> None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+
+    try:
+        yield False, [update]
+    finally:
+        bar.close()
+
+
+def _model_inputs(model: Any, path: str) -> tuple[Array, Array | None]:
+    """The feature rows of ``path`` for ``model``, and its target column if it has one.
+
+    The target column is found by the name it had in training; a file with exactly the
+    model's number of columns (all numeric) is taken as features only.
+    """
+    from ..data import load
+    from ..errors import ShapeError
+
+    ds = load(path)
+    names = model.target_names
+    if len(names) == 1 and names[0] in ds.feature_names:
+        ds = load(path, target=names[0])
+    n = model.net.n_inputs
+    if ds.n_features == n:
+        return ds.X, ds.y
+    if ds.n_features + 1 == n and ds.y.ndim == 1 and ds.y.dtype.kind in "iuf":
+        return np.column_stack([ds.X, ds.y.astype(np.float64)]), None
+    raise ShapeError(
+        f"{path} has {ds.n_features + (ds.y.ndim == 1)} columns but the model was trained on "
+        f"{n} features ({', '.join(model.feature_names)}) plus the target "
+        f"{', '.join(names)}; give it the same columns."
+    )
+
+
+FULL_BATCH_OPTIMIZERS = ("rprop", "irprop-", "irprop+", "quickprop")
+DEFAULT_BATCH = 32
+
+
+def _batch_size(args: argparse.Namespace) -> int | None:
+    """--batch-size, else 32 for gradient-descent optimizers and the whole batch for Rprop and
+    Quickprop (they need the full gradient's signs)."""
+    if args.batch_size is not None:
+        return int(args.batch_size)
+    return None if args.optimizer in FULL_BATCH_OPTIMIZERS else DEFAULT_BATCH
+
+
+def _format_value(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
+# ------------------------------------------------------------------------ train

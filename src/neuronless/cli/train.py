@@ -1,0 +1,179 @@
+"""``neuronless train``: a data file in, a trained ``.nless`` model (with its preprocessing) out."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ._common import Array, _batch_size, _check_output, _load_table, _progress
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .. import __version__
+    from ..classification import one_hot
+    from ..data import Labels, MinMaxScaler, StandardScaler, infer_task, train_test_split
+    from ..minimize import minimize
+    from ..model import Model
+    from ..network import Network
+    from ..optimizers import OPTIMIZERS
+    from ..training import EarlyStopping, History, fit
+
+    whole_batch = args.optimizer in ("lbfgs", "cg")
+    if whole_batch:
+        for flag, value in (("--lr", args.lr), ("--batch-size", args.batch_size),
+                            ("--early-stopping", args.early_stopping),
+                            ("--checkpoint", args.checkpoint), ("--resume", args.resume)):
+            if value is not None:
+                raise ConfigError(
+                    f"{flag} does not apply to --optimizer {args.optimizer} (a whole-batch "
+                    "method); leave it out or pick an epoch-based optimizer such as adam."
+                )
+    _check_output(args.output)
+    ds = _load_table(args.data, args.target)
+    X, y = ds.X, ds.y
+    target = ", ".join(ds.target_names)
+    if ds.n_samples < 2:
+        raise DataError(f"{args.data} has {ds.n_samples} data row; training needs at least 2.")
+    task = args.task or infer_task(y)
+
+    labels: Labels | None = None
+    if task == "classification":
+        if y.ndim == 2:
+            one_hot_rows = np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)
+            if not one_hot_rows:
+                raise DataError(
+                    f"{args.data} has {y.shape[1]} target columns that are not one-hot; "
+                    "classification needs one column of labels (pick it with --target)."
+                )
+            y = np.asarray(y).argmax(axis=1)
+        labels = Labels().fit(y)
+        if labels.n_classes < 2:
+            raise DataError(
+                f"target column {target!r} holds only the class {labels.classes[0]!r}; "
+                "classification needs at least two classes."
+            )
+        targets: Array = labels.transform(y)
+    else:
+        if y.dtype.kind not in "biuf":
+            raise DataError(
+                f"target column {target!r} holds text, so it cannot be a regression target; "
+                "use --task classification or pick a numeric column with --target."
+            )
+        targets = y.astype(np.float64).reshape(len(y), -1)
+
+    X_val: Array | None = None
+    t_val: Array | None = None
+    if args.validation_fraction > 0:
+        X_tr, X_val, t_tr, t_val = train_test_split(
+            X, targets, args.validation_fraction, seed=args.seed,
+            stratify=targets if labels is not None else None,
+        )
+    else:
+        X_tr, t_tr = X, targets
+
+    scaler_types: dict[str, Any] = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    scaler = scaler_types[args.scale]().fit(X_tr) if args.scale != "none" else None
+    target_scaler = None
+    if labels is None:
+        n_out, output = t_tr.shape[1], "identity"
+        target_scaler = scaler_types[args.scale]().fit(t_tr) if args.scale != "none" else None
+        Y_tr = target_scaler.transform(t_tr) if target_scaler is not None else t_tr
+        Y_val = (target_scaler.transform(t_val) if target_scaler is not None else t_val) if t_val is not None else None
+    elif labels.n_classes == 2:
+        n_out, output = 1, "sigmoid"
+        Y_tr = t_tr.reshape(-1, 1).astype(np.float64)
+        Y_val = None if t_val is None else t_val.reshape(-1, 1).astype(np.float64)
+    else:
+        n_out, output = labels.n_classes, "softmax"
+        Y_tr = one_hot(t_tr, labels.n_classes, dtype=np.float64)
+        Y_val = None if t_val is None else one_hot(t_val, labels.n_classes, dtype=np.float64)
+
+    net = Network.create([X.shape[1], *args.layers, n_out], hidden=args.hidden, output=output,
+                         seed=args.seed)
+    model = Model(net, task, labels, scaler, target_scaler, list(ds.feature_names),
+                  list(ds.target_names))
+    Xs_tr = model.inputs(X_tr)
+    Xs_val = None if X_val is None else model.inputs(X_val)
+
+    what = (f"{labels.n_classes} classes ({', '.join(map(str, labels.classes))})"
+            if labels is not None else f"predicting {target}")
+    n_val = 0 if X_val is None else len(X_val)
+    print(f"{task}: {what}; {len(X_tr)} training rows, {n_val} validation rows, "
+          f"{X.shape[1]} features, scaling: {args.scale}")
+    print(net.summary())
+
+    notes: list[str] = []
+    start = time.perf_counter()
+    if whole_batch:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = minimize(net, Xs_tr, Y_tr, args.optimizer, loss=args.loss, l2=args.l2,
+                              maxiter=args.epochs)
+        notes += [str(w.message) for w in caught]
+        seconds = time.perf_counter() - start
+        history = History(epoch=list(range(len(result.loss_history))),
+                          train_loss=list(result.loss_history), stopped_reason=result.message)
+        print(f"{args.optimizer}: {result.iterations} iterations, loss {result.loss:.6g}",
+              file=sys.stderr)
+    else:
+        key = args.optimizer
+        if args.lr is not None and key in ("rprop", "irprop-", "irprop+"):
+            raise ConfigError(
+                f"--lr does not apply to --optimizer {key}: Rprop adapts a step size per weight "
+                "(it starts at 0.1); leave --lr out or pick adam, sgd, momentum or quickprop."
+            )
+        optimizer = OPTIMIZERS[key](learning_rate=args.lr) if args.lr is not None else OPTIMIZERS[key]()
+        stopping = EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
+        with _progress(args.epochs) as (progress, callbacks):
+            history = fit(
+                net, Xs_tr, Y_tr, loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+                batch_size=_batch_size(args), seed=args.seed, l2=args.l2,
+                validation=None if Xs_val is None else (Xs_val, Y_val),
+                early_stopping=stopping, progress=progress, callbacks=callbacks,
+                checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                resume=args.resume,
+            )
+        seconds = time.perf_counter() - start
+
+    X_score, t_score = (X_val, t_val) if X_val is not None else (X_tr, t_tr)
+    where = "validation" if X_val is not None else "training"
+    score: dict[str, float]
+    if labels is not None:
+        assert t_score is not None
+        acc = float(np.mean(model.predict(X_score) == labels.inverse(t_score)))
+        score = {"accuracy": acc}
+        summary = f"{where} accuracy {acc:.1%}"
+    else:
+        from ..model import regression_metrics
+
+        assert t_score is not None
+        rmse = regression_metrics(t_score, model.predict(X_score))["rmse"]
+        score = {"rmse": rmse}
+        summary = f"{where} RMSE {rmse:.6g}"
+    extra = {
+        "seed": args.seed,
+        "history": dataclasses.asdict(history),
+        "library_version": __version__,
+        "optimizer": args.optimizer,
+        "learning_rate": args.lr,
+        "loss": args.loss,
+        "training_seconds": seconds,
+        "score": {where: score},
+    }
+    model.save(args.output, extra)
+    for note in notes:
+        print(f"note: {' '.join(note.split())}", file=sys.stderr)
+    stopped = "" if history.stopped_reason == "epochs" else f" ({history.stopped_reason})"
+    print(f"{summary} after {len(history)} epochs{stopped}, "
+          f"{seconds:.2f} s; model saved to {args.output}")
+    return 0
+
+
+# ------------------------------------------------------------------------ predict / evaluate / info
