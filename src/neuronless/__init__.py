@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import data as data  # submodules: neuronless.data.load_csv, ...
 from . import datasets as datasets
+from . import fann_activations as fann_activations  # registers FANN's functions
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backprop import Backprop, loss_and_grads
 from .classification import accuracy, labels_from, one_hot, predict_classes

@@ -13,7 +13,8 @@ Two optional fast forms serve the training loop, which reuses its buffers:
   ``needs_x`` is false it reads only the output ``a`` (``x`` may be ``None``), so the loop does
   not have to keep the pre-activation.
 
-Adding an activation (FANN has 18) is one :class:`Activation` value and one registry entry.
+Adding an activation is one :class:`Activation` value and one registry entry; FANN's live in
+:mod:`neuronless.fann_activations`, which ``import neuronless`` loads.
 """
 
 from __future__ import annotations
@@ -218,6 +219,8 @@ SOFTMAX = _Softmax(
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a for a in (IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, SOFTMAX)
 }
+# the functions defined here; neuronless.fann_activations (imported by the package) adds FANN's
+CORE_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
 ALIASES = {"linear": "identity", "logistic": "sigmoid"}
 
 
