@@ -22,3 +22,40 @@ def _raise_on_float_errors() -> Iterator[None]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+
+def _load_libfann(kind: str) -> object:
+    import os
+
+    from neuronless.fann import libfann
+
+    try:
+        return libfann.load(kind)
+    except libfann.LibFannMissing as exc:
+        if os.environ.get("NEURONLESS_REQUIRE_LIBFANN") == "1":
+            pytest.fail(f"NEURONLESS_REQUIRE_LIBFANN=1 but {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def libfann_float() -> object:
+    """The real libfann, float build (a ``neuronless.fann.libfann.LibFann``), or skip.
+
+    CI sets ``NEURONLESS_REQUIRE_LIBFANN=1`` (``.ci/run`` installs Debian's ``libfann-dev``):
+    there a missing library fails the test instead of skipping it, so CI always compares
+    against the real FANN. Same for ``libfann_double`` and ``libfann_fixed``.
+    """
+    return _load_libfann("float")
+
+
+@pytest.fixture
+def libfann_double() -> object:
+    """libdoublefann (FANN computing in double): the tight reference for float64 checks."""
+    return _load_libfann("double")
+
+
+@pytest.fixture
+def libfann_fixed() -> object:
+    """libfixedfann (FANN's fixed-point build, execution only)."""
+    return _load_libfann("fixed")
