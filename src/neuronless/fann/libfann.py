@@ -188,6 +188,7 @@ class LibFann:
             "fann_create_train": (P, [U, U, U]),
             "fann_destroy_train": (None, [P]),
             "fann_read_train_from_file": (P, [ctypes.c_char_p]),
+            "fann_save_train": (ctypes.c_int, [P, ctypes.c_char_p]),
             "fann_set_error_log": (None, [P, P]),
             "fann_get_errno": (ctypes.c_int, [P]),
             "fann_get_errstr": (ctypes.c_char_p, [P]),
@@ -289,6 +290,11 @@ class TrainData:
     @property
     def Y(self) -> Array:
         return self._view(self.struct.output, self.struct.num_output)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """``fann_save_train``: FANN's own ``.data`` writer."""
+        if self.lib.lib.fann_save_train(self.ptr, os.fsencode(path)) != 0:
+            raise OSError(f"fann_save_train could not write {os.fspath(path)!r}.")
 
     def close(self) -> None:
         if self.ptr:
