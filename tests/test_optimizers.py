@@ -25,6 +25,7 @@ from neuronless import (
     Quickprop,
     RMSprop,
 )
+from neuronless.optimizers import OPTIMIZERS, Sarprop
 
 W0 = np.array([0.5, -1.0, 2.0, 0.0, -0.25])
 # three fixed gradients: some components keep their sign, some flip, one becomes zero
@@ -345,6 +346,9 @@ CONVERGING = {
     "irprop-": (IRpropMinus(), 200),
     "irprop+": (IRpropPlus(), 200),
     "quickprop": (Quickprop(learning_rate=0.5), 50),
+    "irprop-fann": (IRpropMinus(fann_compatible=True), 200),
+    "quickprop-fann": (Quickprop(learning_rate=0.5, fann_compatible=True), 50),
+    "sarprop": (Sarprop(fann_compatible=False, step_error_threshold_factor=0.0), 400),
 }
 ALL = list(CONVERGING)
 
@@ -451,3 +455,236 @@ def test_irprop_plus_step_without_loss_raises():
 def test_adam_exposes_its_hyperparameters():
     opt = Adam(learning_rate=0.002, beta1=0.8, beta2=0.99, eps=1e-7)
     assert (opt.learning_rate, opt.beta1, opt.beta2, opt.eps) == (0.002, 0.8, 0.99, 1e-7)
+
+
+# ----------------------------------------------------------------- FANN-compatible step rules
+# The references below transcribe libfann 2.2's update loops (fann_train.c) one weight at a
+# time, in the weight type T (np.float32 for the float build, np.float64 for the double
+# build), with FANN's parameters held as C floats. Slopes are FANN's (ascent): slope = -grads.
+def c_float(x):
+    return float(np.float32(x))
+
+
+def ref_fann_irpropm(w, grads, T, inc=1.2, dec=0.5, dmin=0.0, dmax=50.0, d0=0.1):
+    w = [T(v) for v in w]
+    prev_steps = [T(c_float(d0))] * len(w)
+    prev_slopes = [T(0.0)] * len(w)
+    out = []
+    for g in grads:
+        for i in range(len(w)):
+            prev_step = max(prev_steps[i], T(0.0001))
+            slope = -T(g[i])
+            if prev_slopes[i] * slope >= 0:
+                step = min(T(prev_step * T(c_float(inc))), T(c_float(dmax)))
+            else:
+                step = max(T(prev_step * T(c_float(dec))), T(c_float(dmin)))
+                slope = T(0.0)
+            if slope < 0:
+                w[i] = max(T(w[i] - step), T(-1500))
+            else:
+                w[i] = min(T(w[i] + step), T(1500))
+            prev_steps[i], prev_slopes[i] = step, slope
+        out.append(np.array(w, dtype=T))
+    return out
+
+
+def ref_fann_quickprop(w, grads, T, n, lr=0.7, decay=-0.0001, mu=1.75):
+    w = [T(v) for v in w]
+    prev_steps = [T(0.0)] * len(w)
+    prev_slopes = [T(0.0)] * len(w)
+    eps = np.float32(np.float32(lr) / np.float32(n))
+    decay, mu = np.float32(decay), np.float32(mu)
+    shrink = np.float32(float(mu) / (1.0 + float(mu)))
+    out = []
+    for g in grads:
+        for i in range(len(w)):
+            prev_step, prev_slope = prev_steps[i], prev_slopes[i]
+            slope = T(-T(g[i]) + T(T(decay) * w[i]))
+            nxt = T(0.0)
+            if float(prev_step) > 0.001:
+                if slope > 0:
+                    nxt = T(nxt + T(T(eps) * slope))
+                if slope > T(T(shrink) * prev_slope):
+                    nxt = T(nxt + T(T(mu) * prev_step))
+                else:
+                    nxt = T(nxt + T(T(prev_step * slope) / T(prev_slope - slope)))
+            elif float(prev_step) < -0.001:
+                if slope < 0:
+                    nxt = T(nxt + T(T(eps) * slope))
+                if slope < T(T(shrink) * prev_slope):
+                    nxt = T(nxt + T(T(mu) * prev_step))
+                else:
+                    nxt = T(nxt + T(T(prev_step * slope) / T(prev_slope - slope)))
+            else:
+                nxt = T(nxt + T(T(eps) * slope))
+            prev_steps[i] = nxt
+            w[i] = min(max(T(w[i] + nxt), T(-1500)), T(1500))
+            prev_slopes[i] = slope
+        out.append(np.array(w, dtype=T))
+    return out
+
+
+def ref_fann_sarprop(w, grads, mses, T, order=None, inc=1.2, dec=0.5, dmax=50.0,
+                     wds=-6.644, thr=0.1, ses=1.385, temp=0.015):
+    """FANN's SARPROP loop; the random term must not be reached (asserted)."""
+    n = len(w)
+    order = list(range(n)) if order is None else list(order)
+    w = [T(v) for v in w]
+    prev_steps = [T(0.0)] * n
+    prev_slopes = [T(0.0)] * n
+    out = []
+    for epoch, (g, mse) in enumerate(zip(grads, mses, strict=True)):
+        x = np.float32(-np.float32(temp)) * np.float32(epoch) + np.float32(wds)
+        c = T(math.exp(0.69314718055994530942 * float(x)))
+        mse = np.float32(mse)
+        nxt = T(0.0)
+        for i in order:  # FANN's loop order over the weights
+            prev_step = max(prev_steps[i], T(0.000001))
+            slope = T(T(g[i]) - T(w[i] * c))  # FANN: -train_slope - w c, train_slope = -g
+            same = T(prev_slopes[i] * slope)
+            if same > 0:
+                nxt = min(T(prev_step * T(c_float(inc))), T(c_float(dmax)))
+                w[i] = T(w[i] + nxt) if slope < 0 else T(w[i] - nxt)
+            elif same < 0:
+                assert not float(prev_step) < float(np.float32(np.float32(thr) * mse)), "random"
+                nxt = max(T(prev_step * T(c_float(dec))), T(c_float(1e-6)))
+                slope = T(0.0)
+            else:
+                w[i] = T(w[i] + prev_step) if slope < 0 else T(w[i] - prev_step)
+            prev_steps[i] = nxt
+            prev_slopes[i] = slope
+        out.append(np.array(w, dtype=T))
+    return out
+
+
+FANN_W0 = np.array([0.5, -1.0, 2.0, 0.0, -0.25, 1499.95, -1499.9, 0.03])
+FANN_GRADS = [
+    np.array([0.2, -0.4, 1.0, 0.3, -0.1, -2.0, 3.0, 0.0]),
+    np.array([0.1, 0.3, 0.5, -0.2, 0.0, -1.0, 2.0, 0.0]),
+    np.array([-0.3, 0.2, 0.4, 0.1, 0.05, -1.0, 1.0, 1e-3]),
+    np.array([-0.25, -0.2, 0.3, 0.1, -0.05, 0.5, 1.0, 1e-3]),
+    np.array([0.01, 0.2, 0.3, -0.1, -0.05, 0.5, 1.0, -2e-3]),
+    np.array([0.01, -0.2, 0.2, -0.1, 0.0, 0.5, -1.0, 0.0]),
+]
+
+
+def run_typed(opt, w0, grads, dtype, **kw):
+    params = np.array(w0, dtype=dtype)
+    state = opt.init(params)
+    out = []
+    for g in grads:
+        opt.step(params, np.array(g, dtype=dtype), state, **kw)
+        out.append(params.copy())
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fann_irpropm_is_fanns_loop_bit_for_bit(dtype):
+    got = run_typed(IRpropMinus(fann_compatible=True), FANN_W0, FANN_GRADS, dtype)
+    want = ref_fann_irpropm(FANN_W0, FANN_GRADS, dtype)
+    np.testing.assert_array_equal(got, want)
+    # FANN's defaults: delta_min 0 (not 1e-6), the quirk and the clip by hand, component 1:
+    # slopes 0.4, -0.3 (flip: step 0.12 * 0.5 = 0.06 and, the quirk, +0.06), then
+    # prev_slope 0 -> grow 0.072, slope -0.2 -> down
+    opt = IRpropMinus(fann_compatible=True)
+    assert opt.step_min == 0.0
+    assert IRpropMinus().step_min == 1e-6
+    if dtype is np.float64:
+        s1 = c_float(0.1) * c_float(1.2)
+        s2 = s1 * c_float(0.5)
+        s3 = s2 * c_float(1.2)
+        assert [p[1] for p in got[:3]] == pytest.approx([-1 + s1, -1 + s1 + s2, -1 + s1 + s2 - s3],
+                                                        rel=1e-15)
+        assert got[0][5] == 1500.0
+        assert got[0][6] == -1500.0
+        # zero gradient from the start: FANN moves it up by the growing step anyway
+        assert got[1][7] == pytest.approx(0.03 + s1 + s1 * c_float(1.2), rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("patterns", [1, 7])
+def test_fann_quickprop_is_fanns_loop_bit_for_bit(dtype, patterns):
+    opt = Quickprop(fann_compatible=True, learning_rate=0.7, mu=1.75, decay=1e-4)
+    got = run_typed(opt, FANN_W0, FANN_GRADS, dtype, patterns=patterns)
+    want = ref_fann_quickprop(FANN_W0, FANN_GRADS, dtype, patterns)
+    np.testing.assert_array_equal(got, want)
+    # first step by hand (prev step 0): w += lr/N * (slope - 1e-4 w)
+    if dtype is np.float64:
+        eps = float(np.float32(np.float32(0.7) / np.float32(patterns)))
+        assert got[0][0] == pytest.approx(0.5 + eps * (-0.2 + c_float(-1e-4) * 0.5), rel=1e-15)
+
+
+def test_fann_quickprop_accepts_fanns_positive_decay_and_needs_patterns():
+    Quickprop(fann_compatible=True, decay=-0.01)  # FANN's quickprop_decay = +0.01
+    with pytest.raises(ConfigError, match="decay"):
+        Quickprop(decay=-0.01)
+    opt = Quickprop(fann_compatible=True)
+    w = np.zeros(2)
+    with pytest.raises(ConfigError, match="patterns"):
+        opt.step(w, np.ones(2), opt.init(w), patterns=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fann_sarprop_is_fanns_loop_without_the_random_term(dtype):
+    # threshold factor 0: FANN never draws rand(), so every epoch is deterministic
+    mses = [0.3, 0.25, 0.2, 0.22, 0.1, 0.05]
+    order = [3, 0, 7, 1, 5, 2, 6, 4]  # FANN's storage order differs from ours
+    opt = Sarprop(step_error_threshold_factor=0.0)
+    params = np.array(FANN_W0, dtype=dtype)
+    state = opt.init(params, order=np.array(order))
+    got = []
+    for g, mse in zip(FANN_GRADS, mses, strict=True):
+        opt.step(params, np.array(g, dtype=dtype), state, loss=mse)
+        got.append(params.copy())
+    want = ref_fann_sarprop(FANN_W0, FANN_GRADS, mses, dtype, order=order, thr=0.0)
+    np.testing.assert_array_equal(got, want)
+    # the order matters (FANN's carried-over step), so the check above can fail
+    other = run_typed(opt, FANN_W0, FANN_GRADS, dtype, loss=0.2)
+    assert not all(np.array_equal(a, b) for a, b in zip(other, want, strict=True))
+    # epoch 1 by hand: every weight moves by 1e-6 against s = g - w 2^-6.644
+    c = math.exp(0.69314718055994530942 * float(np.float32(-6.644)))
+    if dtype is np.float64:
+        assert got[0][0] == 0.5 - 1e-6
+        assert got[0][1] == -1.0 + 1e-6
+        assert got[0][3] == 0.0 - 1e-6  # s = 0.3 - 0 c > 0
+        assert c == pytest.approx(0.01, rel=1e-3)
+
+
+def test_sarprop_random_term_is_bounded_and_reproducible():
+    w0 = np.zeros(200)
+    g1 = np.ones(200)
+    g2 = -np.ones(200)  # every weight flips sign in step 2 with a step far below 0.1 MSE
+    runs = []
+    for seed in (1, 1, 2):
+        opt = Sarprop(seed=seed)
+        w = w0.copy()
+        st_ = opt.init(w)
+        opt.step(w, g1.copy(), st_, loss=0.5)
+        opt.step(w, g1.copy(), st_, loss=0.5)
+        opt.step(w, g2.copy(), st_, loss=0.5)
+        runs.append(st_.arrays["steps"].copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+    # step = 1.2e-6 * 0.5 + r * sqrt(0.5) * 2^(-0.015*2 + 1.385), r in [0, 1)
+    amp = math.sqrt(0.5) * 2 ** (-0.015 * 2 + 1.385)
+    base = 1e-6 * c_float(1.2) * c_float(0.5)
+    assert np.all(runs[0] >= base)
+    assert np.all(runs[0] < base + amp * (1 + 1e-6))
+    assert runs[0].std() > 0.1 * amp  # really random, not a constant
+
+
+def test_sarprop_needs_the_mse():
+    opt = Sarprop()
+    w = np.zeros(2)
+    with pytest.raises(ConfigError, match="MSE"):
+        opt.step(w, np.ones(2), opt.init(w))
+    with pytest.raises(ConfigError, match="permutation"):
+        opt.init(w, order=np.array([0, 0]))
+    with pytest.raises(ConfigError, match="eta_minus"):
+        Sarprop(eta_minus=1.5)
+
+
+def test_sarprop_is_registered():
+    assert OPTIMIZERS["sarprop"] is Sarprop
+    assert Sarprop().fann_compatible
+    assert not IRpropMinus().fann_compatible

@@ -5,7 +5,14 @@ returns its state (plain arrays and numbers, so a checkpoint can save it);
 ``step(params, grads, state, learning_rate=None, loss=None)`` updates ``params`` in place with
 a fixed number of whole-vector NumPy operations, however many layers the network has. ``grads``
 is used as scratch and is overwritten. ``learning_rate`` overrides the configured rate for
-this step (schedules); ``loss`` is the loss at ``params`` (only iRprop+ reads it).
+this step (schedules); ``loss`` is the loss at ``params`` (iRprop+ and SARPROP read it).
+
+FANN-compatible step rules (``IRpropMinus(fann_compatible=True)``, ``Quickprop(fann_compatible=True)``,
+``Sarprop``) reproduce libfann 2.2's weight updates operation for operation. They take
+``grads = -slope``, where ``slope`` is FANN's summed slope ``sum over patterns of delta * x``
+(so ``grads`` is the gradient of ``1/2 sum diff^2`` for FANN's LINEAR error function, summed,
+not averaged, over the patterns); FANN keeps its hyper-parameters in C ``float``, so these
+modes round them to float32 before use, exactly as libfann's double build does.
 
 Optimizers never print, stop training or own a schedule; ``training`` does. They see arrays
 only, never a network.
@@ -79,6 +86,17 @@ def _fraction(obj: object, *names: str) -> None:
 
 def _zeros(params: Array, *names: str) -> State:
     return State(arrays={n: np.zeros_like(params) for n in names})
+
+
+def _c_float(value: float) -> float:
+    """``value`` rounded to a C float, as FANN stores its parameters (a Python float)."""
+    return float(np.float32(value))
+
+
+FANN_WEIGHT_LIMIT = 1500.0  # FANN clips weights to +-1500 after iRPROP- and quickprop steps
+FANN_RPROP_STEP_FLOOR = 0.0001  # FANN: "prev_step may not be zero because then the training will stop"
+FANN_QUICKPROP_ZERO = 0.001  # FANN treats |previous step| <= 0.001 as "no previous step"
+SARPROP_STEP_MIN = 1e-6  # FANN's SARPROP hard-codes delta_min (Riedmiller & Braun's value)
 
 
 @dataclass(frozen=True)
@@ -283,14 +301,19 @@ class _Rprop:
     eta_plus: float = RPROP_ETA_PLUS
     eta_minus: float = RPROP_ETA_MINUS
     step_init: float = RPROP_STEP_INIT
-    step_min: float = RPROP_STEP_MIN
+    step_min: float = None  # type: ignore[assignment]  # resolved in __post_init__
     step_max: float = RPROP_STEP_MAX
 
     @property
     def learning_rate(self) -> float:  # Rprop has none; schedules do not apply
         return self.step_init
 
+    def _default_step_min(self) -> float:
+        return RPROP_STEP_MIN
+
     def __post_init__(self) -> None:
+        if self.step_min is None:
+            object.__setattr__(self, "step_min", self._default_step_min())
         _positive(self, "eta_plus", "eta_minus", "step_init", "step_max")
         if not (0 < self.eta_minus < 1 < self.eta_plus):
             raise ConfigError(
@@ -338,12 +361,37 @@ class IRpropMinus(_Rprop):
     Per weight: if ``g * g_prev > 0`` the step size grows by ``eta_plus`` (at most
     ``step_max``); if ``< 0`` it shrinks by ``eta_minus`` (at least ``step_min``) and ``g`` is
     set to 0; then ``params -= sign(g) * step``. A full-batch method.
+
+    ``fann_compatible=True`` is libfann 2.2's ``FANN_TRAIN_RPROP`` instead, operation for
+    operation (fann.md section 6), with FANN's defaults (``step_min`` 0.0; ``eta_plus`` 1.2,
+    ``eta_minus`` 0.5, ``step_init`` 0.1 = ``rprop_delta_zero``, ``step_max`` 50 are the same)
+    rounded to C floats. Per weight, with ``g = -slope``:
+
+    * ``step = max(step, 0.0001)``; then if ``g * g_prev >= 0`` (the product itself, so a zero
+      gradient counts as "same sign") ``step = min(step * eta_plus, step_max)``, else
+      ``step = max(step * eta_minus, step_min)`` and ``g = 0``;
+    * ``params -= step`` where ``g > 0`` (then at least -1500), else ``params += step`` (then
+      at most +1500): FANN's quirk moves a weight by ``+step`` also right after a sign change
+      and where the gradient is exactly 0 (libfann issue #85).
     """
 
+    fann_compatible: bool = False
     name: ClassVar[str] = "irprop-"
+
+    def _default_step_min(self) -> float:
+        return 0.0 if self.fann_compatible else RPROP_STEP_MIN
+
+    def init(self, params: Array) -> State:
+        st = super().init(params)
+        if self.fann_compatible:
+            st.arrays["steps"].fill(_c_float(self.step_init))
+        return st
 
     def step(self, params: Array, grads: Array, state: State, *,
              learning_rate: float | None = None, loss: float | None = None) -> None:
+        if self.fann_compatible:
+            self._fann_step(params, grads, state)
+            return
         state.t += 1
         a = state.arrays
         _, dec = self._adapt(grads, state)
@@ -353,6 +401,30 @@ class IRpropMinus(_Rprop):
         s *= a["steps"]
         params -= s
         np.copyto(a["prev_grads"], grads)
+
+    def _fann_step(self, params: Array, grads: Array, state: State) -> None:
+        state.t += 1
+        a = state.arrays
+        steps, prev, s, fac = a["steps"], a["prev_grads"], a["scratch"], a["factor"]
+        keep, dec = a["increase"], a["decrease"]
+        np.maximum(steps, FANN_RPROP_STEP_FLOOR, out=steps)
+        np.multiply(prev, grads, out=s)
+        np.less(s, 0.0, out=dec)
+        np.logical_not(dec, out=keep)
+        fac.fill(_c_float(self.eta_plus))
+        np.copyto(fac, _c_float(self.eta_minus), where=dec)
+        steps *= fac
+        np.minimum(steps, _c_float(self.step_max), out=steps, where=keep)
+        np.maximum(steps, _c_float(self.step_min), out=steps, where=dec)
+        np.copyto(grads, 0.0, where=dec)
+        down = np.greater(grads, 0.0, out=dec)
+        np.copyto(s, steps)
+        np.negative(s, out=s, where=down)
+        params += s
+        np.maximum(params, -FANN_WEIGHT_LIMIT, out=params, where=down)
+        np.logical_not(down, out=keep)
+        np.minimum(params, FANN_WEIGHT_LIMIT, out=params, where=keep)
+        np.copyto(prev, grads)
 
 
 @dataclass(frozen=True)
@@ -400,24 +472,40 @@ class Quickprop:
     limited to ``mu * d`` when the slope has not shrunk enough (``s`` beyond
     ``mu/(1+mu) * s_prev`` in the direction of ``d``), plus ``learning_rate * s`` while
     ``s`` still points the way ``d`` went. A full-batch method.
+
+    ``fann_compatible=True`` is libfann 2.2's ``FANN_TRAIN_QUICKPROP``, operation for operation
+    (fann.md section 6). ``grads`` must then be ``-slope`` with FANN's *summed* slope, and
+    ``step(..., patterns=N)`` gives the number of patterns it was summed over: FANN's rate is
+    ``eps = learning_rate / N`` (computed in C float). FANN's ``quickprop_decay`` is
+    ``-decay`` (FANN's default -0.0001 is this class's 1e-4; in this mode any finite value is
+    accepted). With ``s = -g - decay * w``, ``shrink = mu / (1 + mu)``:
+
+    * previous step ``d > 0.001``: ``step = (eps s if s > 0 else 0) + (mu d if s > shrink s_prev
+      else d s / (s_prev - s))``; ``d < -0.001``: the mirror image; otherwise ``step = eps s``;
+    * ``w = clip(w + step, -1500, 1500)``.
     """
 
     learning_rate: float = 0.7
     mu: float = QUICKPROP_MU
     decay: float = QUICKPROP_DECAY
+    fann_compatible: bool = False
     name: ClassVar[str] = "quickprop"
 
     def __post_init__(self) -> None:
         _positive(self, "learning_rate", "mu")
-        if not (math.isfinite(self.decay) and self.decay >= 0):
+        if not math.isfinite(self.decay) or (self.decay < 0 and not self.fann_compatible):
             raise ConfigError(f"Quickprop.decay must be >= 0; got {self.decay!r}.")
 
     def init(self, params: Array) -> State:
         return _zeros(params, "prev_step", "prev_slope")
 
     def step(self, params: Array, grads: Array, state: State, *,
-             learning_rate: float | None = None, loss: float | None = None) -> None:
+             learning_rate: float | None = None, loss: float | None = None,
+             patterns: int = 1) -> None:
         lr = self.learning_rate if learning_rate is None else learning_rate
+        if self.fann_compatible:
+            self._fann_step(params, grads, state, lr, patterns)
+            return
         state.t += 1
         d, s_prev = state.arrays["prev_step"], state.arrays["prev_slope"]
         s = -(grads + self.decay * params)
@@ -435,6 +523,191 @@ class Quickprop:
         np.copyto(d, step)
         np.copyto(s_prev, s)
 
+    def _fann_step(self, params: Array, grads: Array, state: State, lr: float,
+                   patterns: int) -> None:
+        if isinstance(patterns, bool) or not isinstance(patterns, (int, np.integer)) or patterns < 1:
+            raise ConfigError(
+                f"Quickprop(fann_compatible=True).step needs patterns >= 1 (the number of "
+                f"patterns the slopes were summed over); got {patterns!r}."
+            )
+        state.t += 1
+        d, s_prev = state.arrays["prev_step"], state.arrays["prev_slope"]
+        eps = float(np.float32(lr) / np.float32(patterns))  # C: float / unsigned, in float
+        mu = _c_float(self.mu)
+        shrink = _c_float(mu / (1.0 + mu))
+        s = params * _c_float(-self.decay)  # FANN: slope + quickprop_decay * w
+        s -= grads
+        # FANN compares its steps with the double 0.001 (not a float32 0.001)
+        up = d > np.float64(FANN_QUICKPROP_ZERO)
+        down = d < np.float64(-FANN_QUICKPROP_ZERO)
+        lin = s * eps
+        lin_term = np.where(up, np.where(s > 0.0, lin, 0.0), np.where(s < 0.0, lin, 0.0))
+        limit = s_prev * shrink
+        too_big = np.where(up, s > limit, s < limit)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            quad = d * s
+            quad /= s_prev - s  # NaN/inf where FANN gets them too (0/0 after a zero slope)
+        quad = np.where(too_big, d * mu, quad)
+        lin_term += quad
+        step = np.where(up | down, lin_term, lin)
+        np.copyto(d, step)
+        params += step
+        np.clip(params, -FANN_WEIGHT_LIMIT, FANN_WEIGHT_LIMIT, out=params)
+        np.copyto(s_prev, s)
+
+
+@dataclass(frozen=True)
+class Sarprop:
+    """SARPROP (Treadgold & Gedeon, 1998): Rprop with simulated annealing, as FANN 2.2 has it.
+
+    Needs ``grads = -slope`` (FANN's summed slope, see the module docstring) and ``loss`` =
+    FANN's MSE of the epoch at ``params`` at every step. With the epoch counter ``t`` (0 for
+    the first step, kept in the state), ``c = 2**(-temperature t + weight_decay_shift)`` and
+    ``a = 2**(-temperature t + step_error_shift)``, per weight:
+
+    * ``fann_compatible=True`` (default, libfann 2.2's ``FANN_TRAIN_SARPROP`` operation for
+      operation): ``step = max(step, 1e-6)``; ``s = g - c w`` (FANN's sign, a weight *growth*
+      term, its TODO "are the signs inverted?"); if ``s s_prev > 0``: ``step = min(step eta_plus,
+      step_max)`` and ``w -= sign(s) step``; if ``< 0``: ``step = step eta_minus + r sqrt(MSE)
+      a`` when ``step < step_error_threshold_factor * MSE`` (``r`` uniform in [0, 1]), else
+      ``max(step eta_minus, 1e-6)``; ``s = 0``, weight unchanged; if ``= 0``: ``w -= step``
+      where ``s >= 0`` else ``w += step``, and the stored step becomes the one computed for
+      the weight *before it in FANN's loop* (0 if none): a FANN bug, reproduced when the
+      state knows FANN's order (``init(params, order=...)``: ``order[k]`` is the flat index
+      of FANN's ``k``-th weight; the default is the flat order).
+    * ``fann_compatible=False``: the published rule: ``s = g + c w`` (weight decay), the
+      random term added on a sign change (at least ``1e-6``), and on a zero product
+      ``w -= sign(s) step`` with the step kept.
+
+    ``r`` comes from a NumPy Generator seeded with ``(seed, t)``, so checkpoints resume the
+    same sequence; FANN draws it from the C library's ``rand()``, which cannot be reproduced:
+    weights match libfann's only until the first sign change with a small step (usually for
+    the first 2 epochs; exactly with ``step_error_threshold_factor=0``). Uses no learning rate.
+    """
+
+    eta_plus: float = RPROP_ETA_PLUS
+    eta_minus: float = RPROP_ETA_MINUS
+    step_max: float = RPROP_STEP_MAX
+    weight_decay_shift: float = -6.644
+    step_error_threshold_factor: float = 0.1
+    step_error_shift: float = 1.385
+    temperature: float = 0.015
+    seed: int = 0
+    fann_compatible: bool = True
+    name: ClassVar[str] = "sarprop"
+
+    @property
+    def learning_rate(self) -> float:  # no learning rate; schedules do not apply
+        return 0.0
+
+    def __post_init__(self) -> None:
+        _positive(self, "eta_plus", "eta_minus", "step_max")
+        if not (0 < self.eta_minus < 1 < self.eta_plus):
+            raise ConfigError(
+                f"Sarprop needs 0 < eta_minus < 1 < eta_plus; got eta_minus={self.eta_minus!r}, "
+                f"eta_plus={self.eta_plus!r}."
+            )
+        for name in ("weight_decay_shift", "step_error_shift", "step_error_threshold_factor",
+                     "temperature"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ConfigError(f"Sarprop.{name} must be a finite number; got {value!r}.")
+        if self.step_error_threshold_factor < 0 or self.temperature < 0:
+            raise ConfigError(
+                "Sarprop.step_error_threshold_factor and temperature must be >= 0; got "
+                f"{self.step_error_threshold_factor!r} and {self.temperature!r}."
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"Sarprop.seed must be a non-negative integer; got {self.seed!r}.")
+
+    def init(self, params: Array, order: Array | None = None) -> State:
+        st = _zeros(params, "steps", "prev_grads", "scratch")
+        if order is not None:  # an integer array; kept only when given (checkpoints hold floats)
+            o = np.asarray(order)
+            if (o.shape != (params.size,) or o.dtype.kind not in "iu"
+                    or not np.array_equal(np.sort(o), np.arange(params.size))):
+                raise ConfigError(
+                    f"Sarprop.init: order must be a permutation of 0..{params.size - 1} "
+                    f"(integers); got an array of shape {o.shape} and dtype {o.dtype}."
+                )
+            st.arrays["order"] = o.astype(np.intp)
+        return st
+
+    def step(self, params: Array, grads: Array, state: State, *,
+             learning_rate: float | None = None, loss: float | None = None) -> None:
+        if loss is None or not math.isfinite(loss) or loss < 0:
+            raise ConfigError(
+                f"Sarprop.step needs loss = FANN's MSE at params (a number >= 0); got {loss!r}."
+            )
+        epoch = state.t
+        state.t += 1
+        a = state.arrays
+        steps, prev, s = a["steps"], a["prev_grads"], a["scratch"]
+        f = _c_float
+        # C: (-T * epoch + shift) in float, then exp(ln2 * x) in double, cast to the weight type
+        x_decay = np.float32(-np.float32(self.temperature)) * np.float32(epoch) + np.float32(
+            self.weight_decay_shift)
+        x_error = np.float32(-np.float32(self.temperature)) * np.float32(epoch) + np.float32(
+            self.step_error_shift)
+        c = math.exp(0.69314718055994530942 * float(x_decay))
+        amp = math.exp(0.69314718055994530942 * float(x_error))
+        mse = f(loss)
+        rmse = f(math.sqrt(mse))
+        if self.fann_compatible:
+            c, amp = float(params.dtype.type(c)), float(params.dtype.type(amp))
+        np.maximum(steps, SARPROP_STEP_MIN, out=steps)
+        np.multiply(params, c, out=s)
+        if self.fann_compatible:
+            np.subtract(grads, s, out=s)  # FANN: -slope - w * c
+        else:
+            s += grads
+        prod = prev * s
+        grow, shrink = prod > 0.0, prod < 0.0
+        same = ~(grow | shrink)
+        new = np.zeros_like(steps)
+        new[grow] = np.minimum(steps[grow] * f(self.eta_plus), f(self.step_max))
+        # sign change: shrink the step, maybe plus a random term; the weight stays
+        small = shrink & (steps < f(f(self.step_error_threshold_factor) * mse))
+        halved = steps * f(self.eta_minus)
+        np.copyto(new, np.maximum(halved, f(SARPROP_STEP_MIN)), where=shrink & ~small)
+        n_small = int(np.count_nonzero(small))
+        if n_small:
+            rng = np.random.default_rng([self.seed, epoch])
+            r = rng.random(n_small).astype(np.float32) if self.fann_compatible else rng.random(n_small)
+            term = (r * np.float32(rmse)).astype(params.dtype) * params.dtype.type(amp)
+            new[small] = halved[small] + term
+            if not self.fann_compatible:
+                np.maximum(new, SARPROP_STEP_MIN, out=new, where=small)
+        s[shrink] = 0.0
+        # weights move by the new step where the sign held, by the old one where the product is 0
+        move = np.where(grow, new, steps)
+        if self.fann_compatible:
+            down = s >= 0.0
+            np.negative(move, out=move, where=down)
+            move[shrink] = 0.0
+            params += move
+            self._carry(new, same, a.get("order"))
+        else:
+            move *= np.sign(s)
+            params -= move
+            np.copyto(new, steps, where=same)
+        np.copyto(steps, new)
+        np.copyto(prev, s)
+
+    @staticmethod
+    def _carry(new: Array, same: Array, order: Array | None) -> None:
+        """Where ``same``, ``new`` takes the value set for the previous weight in ``order``."""
+        if not same.any():
+            return
+        if order is None:
+            order = np.arange(new.size)
+        set_in_order = ~same[order]
+        pos = np.where(set_in_order, np.arange(order.size), -1)
+        np.maximum.accumulate(pos, out=pos)
+        vals = np.where(pos >= 0, new[order][np.maximum(pos, 0)], 0.0)
+        fill = order[~set_in_order]
+        new[fill] = vals[~set_in_order]
+
 
 OPTIMIZERS: dict[str, type] = {
     "sgd": SGD,
@@ -447,6 +720,7 @@ OPTIMIZERS: dict[str, type] = {
     "rprop": IRpropMinus,
     "irprop+": IRpropPlus,
     "quickprop": Quickprop,
+    "sarprop": Sarprop,
 }
 
 
