@@ -16,6 +16,7 @@ from . import datasets as datasets
 from . import fann_activations as fann_activations  # registers FANN's functions
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backprop import Backprop, loss_and_grads
+from .cascade import CascadeReport, cascade_train
 from .classification import accuracy, labels_from, one_hot, predict_classes
 from .diagnostics import Finding, diagnose, render_findings
 from .errors import (
@@ -58,6 +59,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Backprop",
+    "CascadeReport",
     "ConfigError",
     "ConvergenceWarning",
     "DataError",
@@ -85,6 +87,7 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "accuracy",
+    "cascade_train",
     "check_gradients",
     "constant",
     "cosine",
