@@ -20,9 +20,11 @@ Step rules come from :mod:`neuronless.optimizers` (applied to flat vectors). It 
 unless ``verbose`` and never touches files.
 
 Where libfann differs from the textbook, ``fann_compatible=True`` (the default) follows libfann:
-its step rules and its derivatives (clipped sigmoid derivatives, its Elliot derivative of
-the unscaled sum) and its input-slope factor for candidates; ``fann_compatible=False`` uses
-the published step rules and exact gradients. Two deliberate differences from libfann, in both
+its step rules (``IRpropMinus``/``Quickprop(fann_compatible=True)``), its derivatives
+(:mod:`neuronless.fann.metrics`; for candidates libfann passes the *unscaled* net input, which
+makes its Gaussian and sine derivatives exact there and its Elliot one not) and its
+candidate input slopes without the factor 2; ``fann_compatible=False`` uses the published
+step rules and exact gradients. MSE, bit fail and error functions are FANN's in both modes. Two deliberate differences from libfann, in both
 modes: a stage that reaches the desired error stops *before* its weight update (libfann
 measures the error, then updates once more, so its net no longer has the error it reported),
 and the candidates' score starts from the sum of squared errors of the current residual
@@ -51,7 +53,14 @@ from numpy.typing import DTypeLike, NDArray
 
 from .activations import Activation, get_activation
 from .errors import ConfigError, DataError, ShapeError
-from .fann.params import SYMMETRIC, FannParams, fann_name, to_neuronless
+from .fann.metrics import (
+    FannDerivative,
+    error_function,
+    fann_derivative,
+    fann_errors,
+    output_diff,
+)
+from .fann.params import FannParams, fann_name, to_neuronless
 from .network import Network, Seed, as_generator
 from .optimizers import IRpropMinus, Quickprop, State
 
@@ -62,11 +71,9 @@ CascadeCallback = Callable[[Network, "CascadeReport"], Any]
 #: 2 (0.7 H)^(1/n_in), clipped to [0.5, 8]
 CANDIDATE_SCALE_FACTOR = 0.7
 CANDIDATE_SCALE_MIN, CANDIDATE_SCALE_MAX = 0.5, 8.0
-#: FANN's TANH error function: ln((1+d)/(1-d)), saturated at +-17 beyond |d| > 0.9999999
-TANH_ERROR_CLIP, TANH_ERROR_LIMIT = 17.0, 0.9999999
-#: FANN clips the output of sigmoid-like units before taking their derivative (fann.md 4)
-SIGMOID_CLIP = (0.01, 0.99)
-SIGMOID_SYMMETRIC_CLIP = 0.98
+#: FANN clips sigmoid-like outputs to [0.01f, 0.99f] / [-0.98f, 0.98f] (C floats) before
+#: taking their derivative (fann.md 4); on tanh(u) both are |tanh u| <= 0.98f
+SIGMOID_SYMMETRIC_CLIP = float(np.float32(0.98))
 GAUSSIAN_U_MAX = 64.0
 
 
@@ -138,75 +145,6 @@ class CascadeReport:
         return "\n".join(lines)
 
 
-# ------------------------------------------------------------------------ FANN maths
-def fann_derivative(name: str, steepness: float | Array, y: Array, total: Array) -> Array:
-    """libfann's ``fann_activation_derived(name, steepness, y, sum)`` (fann.md section 4).
-
-    ``y`` is the unit's output and ``total`` the ``sum`` libfann passes: the steepness-scaled
-    net input in ordinary backprop, but the *unscaled* one for cascade candidates.
-    ``steepness`` is FANN's, a number or an array broadcasting against ``y`` (one per column).
-
-    >>> fann_derivative("sigmoid_symmetric", 0.5, np.array([0.0, 0.99]), np.zeros(2))
-    array([0.5   , 0.0198])
-    """
-    s = steepness if isinstance(steepness, np.ndarray) else float(steepness)
-    if name in ("linear", "linear_piece", "linear_piece_symmetric"):
-        lin: Array = np.zeros_like(y) + s
-        return lin
-    if name in ("sigmoid", "sigmoid_stepwise"):
-        c = np.clip(y, *SIGMOID_CLIP)
-        out: Array = 2.0 * s * c * (1.0 - c)
-        return out
-    if name in ("sigmoid_symmetric", "sigmoid_symmetric_stepwise"):
-        c = np.clip(y, -SIGMOID_SYMMETRIC_CLIP, SIGMOID_SYMMETRIC_CLIP)
-        out = s * (1.0 - c * c)
-        return out
-    if name == "gaussian":
-        out = -2.0 * total * y * (s * s)
-        return out
-    if name == "gaussian_symmetric":
-        out = -2.0 * total * (y + 1.0) * (s * s)
-        return out
-    if name in ("elliot", "elliot_symmetric"):
-        t = 1.0 / (1.0 + np.abs(total))
-        with np.errstate(under="ignore"):
-            out = (0.5 * s if name == "elliot" else s) * t * t
-        return out
-    if name in ("sin_symmetric", "sin"):
-        out = (0.5 * s if name == "sin" else s) * np.cos(s * total)
-        return out
-    if name in ("cos_symmetric", "cos"):
-        out = -(0.5 * s if name == "cos" else s) * np.sin(s * total)
-        return out
-    if name == "threshold_symmetric":
-        return np.zeros_like(y)
-    raise ConfigError(
-        f"FANN cannot train units with the activation {name!r} (FANN_E_CANT_TRAIN_ACTIVATION); "
-        "choose a differentiable one such as sigmoid_symmetric."
-    )
-
-
-def fann_mse_errors(targets: Array, outputs: Array, output_activation: str) -> Array:
-    """The per-output errors FANN's MSE and bit fail use: ``target - output``, halved when the
-    output activation is one FANN calls symmetric."""
-    diff: Array = targets - outputs
-    if output_activation in SYMMETRIC:
-        diff *= 0.5
-    return diff
-
-
-def _error_function(diff: Array, name: str) -> Array:
-    if name == "linear":
-        return diff
-    out = np.empty_like(diff)
-    inside = np.abs(diff) <= TANH_ERROR_LIMIT
-    d = np.where(inside, diff, 0.0)
-    np.log((1.0 + d) / (1.0 - d), out=out)
-    out[~inside] = np.copysign(TANH_ERROR_CLIP, diff[~inside])
-    return out
-
-
-# ------------------------------------------------------------------------ pieces
 #: FANN's candidate functions as ``offset + scale * g(u + phase)`` of ``u = s_fann * S`` (S the
 #: unscaled net input): four families cover the ten default functions, so a candidate epoch
 #: costs four elementwise passes, not ten. FANN's SIGMOID is 1/(1+exp(-2u)) = (1+tanh u)/2.
@@ -293,8 +231,10 @@ def candidate_forward(
             act, steep = pool.activation(sl.start), pool.steepness[sl].astype(dt)[:, None]
             x = Sg * steep
             ag[...] = act.f(x)
-            dg[...] = (fann_derivative(family, fs, ag, Sg) if fann_compatible
-                       else act.df(x, ag) * steep)
+            if fann_compatible:  # FANN passes the candidate's unscaled sum here
+                dg[...] = fann_derivative(family, ag.T, Sg.T, pool.fann_steepness[sl]).T
+            else:
+                dg[...] = act.df(x, ag) * steep
             continue
         scale, offset = pool.scale[sl].astype(dt)[:, None], pool.offset[sl].astype(dt)[:, None]
         u = Sg * fs
@@ -492,17 +432,19 @@ def _train_outputs(
     g2 = grads.reshape(W.shape)
     bit_limit = p.bit_fail_limit
     n_values = T.size
+    fann_deriv = FannDerivative(setup.out_name, setup.out_fann_s, T.shape[1])
+    scratch = np.empty_like(T)
 
     def epoch() -> tuple[float, int, Array]:
         z = A @ W
         y = setup.out_act.f(z * setup.out_s)
-        diff = fann_mse_errors(T, y, setup.out_name)
+        diff = output_diff(y, T, setup.out_name)
         mse = float(np.einsum("ij,ij->", diff, diff)) / n_values
         bit_fail = int(np.count_nonzero(np.abs(diff) >= bit_limit))
-        err = _error_function(diff, setup.error_function)
+        err = error_function(diff, setup.error_function, out=diff)
         if setup.fann_compatible:
             total = z * setup.out_fann_s  # libfann's stored sum is steepness * net input
-            err *= fann_derivative(setup.out_name, setup.out_fann_s, y, total)
+            err *= fann_deriv(y, total, scratch)
         else:
             x = z * setup.out_s
             err *= setup.out_act.df(x, y) * setup.out_s
@@ -735,9 +677,7 @@ def cascade_train(
         _, _, epochs = _train_outputs(net, A, T, setup, desired)
         # the error of the net as it now is (libfann reports the one measured before its
         # last update; the two differ unless the stage stopped on the desired error)
-        diff = fann_mse_errors(T, _outputs(net, A, setup), out_name)
-        mse = float(np.einsum("ij,ij->", diff, diff)) / diff.size
-        bit_fail = int(np.count_nonzero(np.abs(diff) >= p.bit_fail_limit))
+        mse, bit_fail = fann_errors(_outputs(net, A, setup), T, out_name, p.bit_fail_limit)
         report.mse.append(mse)
         report.bit_fail.append(bit_fail)
         report.output_epochs.append(epochs)
@@ -754,7 +694,7 @@ def cascade_train(
         if setup.reached(report.mse[-1], report.bit_fail[-1], float(desired_error)):
             report.stopped_reason = "desired_error"
             break
-        E = fann_mse_errors(T, _outputs(net, A, setup), out_name)
+        E = output_diff(_outputs(net, A, setup), T, out_name)
         best, score, w_in, v_out, epochs = _train_candidates(
             A, E, pool, setup, rng, len(report.units), n_in
         )
@@ -774,6 +714,5 @@ __all__ = [
     "CascadeUnit",
     "candidate_scores_and_grads",
     "cascade_train",
-    "fann_derivative",
     "install_unit",
 ]
