@@ -1,9 +1,10 @@
 """How one layer turns its net input into its output: activation(s) and steepness.
 
 Contract: a :class:`LayerActivation` holds one activation for the whole layer or one per
-neuron, and a steepness (a number or one per neuron); ``activate_`` overwrites the net input
-``z`` with ``f(steepness * z)`` and ``backward_`` turns d loss/d a into d loss/d z, both in
-place. It knows nothing about weights.
+neuron, a steepness (a number or one per neuron) and an optional clamp (FANN's summation
+clamp); ``activate_`` overwrites the net input ``z`` with ``f(clip(steepness * z, -clamp,
+clamp))`` and ``backward_`` turns d loss/d a into d loss/d z, both in place. It knows nothing
+about weights.
 """
 
 from __future__ import annotations
@@ -25,10 +26,24 @@ class LayerActivation:
     """How one layer turns its net input ``z`` into its output: ``a = f(steepness * z)``.
 
     ``spec`` is one activation for the whole layer, or one per neuron (FANN mixes them);
-    ``steepness`` is a float or one value per neuron.
+    ``steepness`` is a float or one value per neuron. ``clamp`` (``None``, a positive number
+    or one per neuron) bounds the scaled input: ``a = f(clip(steepness * z, -clamp, clamp))``.
+    It is in neuronless units, i.e. on the argument of ``f``: FANN clamps its ``sum`` to
+    ``±150 / s``, which is ``clamp = 150 / s`` for every FANN function except SIGMOID, whose
+    neuronless form takes ``2 sum`` (``clamp = 300 / s``). ``None`` (the default) costs nothing.
+
+    Backprop treats the clamp as FANN does: the derivative of ``f`` is taken at the clamped
+    input and the clamp itself passes the gradient through unchanged (FANN's derivatives ignore
+    it too), so a saturated unit still learns.
     """
 
-    def __init__(self, spec: ActivationSpec, n_out: int, steepness: float | Array = 1.0):
+    def __init__(
+        self,
+        spec: ActivationSpec,
+        n_out: int,
+        steepness: float | Array = 1.0,
+        clamp: float | Array | None = None,
+    ):
         if isinstance(spec, (str, Activation)):
             acts: tuple[Activation, ...] = (get_activation(spec),)
         else:
@@ -64,6 +79,21 @@ class LayerActivation:
             raise ConfigError(f"steepness must be finite and non-zero; got {steepness!r}.")
         self.n_out = n_out
         self.needs_x = any(a.needs_x for a in acts)
+        self.clamp: float | Array | None = None
+        if clamp is not None:
+            c = np.asarray(clamp, dtype=np.float64)
+            if c.ndim not in (0, 1) or (c.ndim == 1 and c.shape != (n_out,)):
+                raise ConfigError(
+                    f"clamp must be None, a number or one number per neuron ({n_out}); got "
+                    f"shape {c.shape}."
+                )
+            if np.any(np.isnan(c)) or np.any(c <= 0):
+                raise ConfigError(
+                    f"clamp must be positive (a bound on |steepness * z|); got {clamp!r}. Use "
+                    "None for no clamp."
+                )
+            self.clamp = float(c) if c.ndim == 0 else c
+        self._bounds: dict[str, tuple[Any, Any]] = {}
 
     @property
     def spec(self) -> Activation | tuple[Activation, ...]:
@@ -82,10 +112,30 @@ class LayerActivation:
             return self.steepness
         return self.steepness.astype(dtype)
 
+    def bounds(self, dtype: np.dtype[Any]) -> tuple[Any, Any]:
+        """``(-clamp, clamp)`` as Python floats or arrays of ``dtype`` (cached per dtype)."""
+        key = np.dtype(dtype).str
+        if key not in self._bounds:
+            c = self.clamp
+            if isinstance(c, float) or c is None:
+                self._bounds[key] = (None if c is None else -c, c)
+            else:
+                hi = c.astype(dtype)
+                self._bounds[key] = (-hi, hi)
+        return self._bounds[key]
+
+    def clamp_(self, x: Array) -> None:
+        """Clip the scaled input ``x`` to ``[-clamp, clamp]`` in place (nothing if no clamp)."""
+        if self.clamp is not None:
+            lo, hi = self.bounds(x.dtype)
+            np.clip(x, lo, hi, out=x)
+
     def activate_(self, x: Array, steep: float | Array) -> None:
-        """Overwrite the net input ``x`` with the layer output ``f(steepness * x)``."""
+        """Overwrite the net input ``x`` with the layer output ``f(clip(steepness * x))``."""
         if not (isinstance(steep, float) and steep == 1.0):
             x *= steep
+        if self.clamp is not None:
+            self.clamp_(x)
         if self.uniform is not None:
             self.uniform.apply_(x)
         else:
@@ -104,6 +154,11 @@ class LayerActivation:
         """Overwrite ``delta`` = d loss/d a with d loss/d z (``z`` needed only if ``needs_x``)."""
         unit = isinstance(steep, float) and steep == 1.0
         x = None if z is None or not self.needs_x else (z if unit else z * steep)
+        if x is not None and self.clamp is not None:
+            # f' at the clamped input, as FANN (which stores the clamped sum); never clip z
+            x_clamped: Array = np.array(x, copy=True) if x is z else x
+            self.clamp_(x_clamped)
+            x = x_clamped
         if self.uniform is not None:
             self.uniform.backward_(delta, a, x, scratch, mask)
         else:

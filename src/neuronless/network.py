@@ -7,6 +7,8 @@ row, inputs are batch-first, and every weight matrix is a view of one contiguous
 network input and every earlier layer's output (FANN's shortcut nets, cascade-correlation).
 An optional boolean ``mask`` (same layout as ``params``) marks which connections exist; masked
 weights are zero and their gradients are zero, so they stay zero through training.
+An optional per-layer ``clamp`` bounds ``steepness * z`` before ``f`` (FANN's summation clamp,
+see :class:`~neuronless.layers.LayerActivation`); ``None`` means no clamp and costs nothing.
 
 This module never trains; ``backprop`` differentiates what ``Workspace.forward`` records.
 ``LayerTrace``, ``Trace``, ``Workspace`` and ``views`` are re-exported from ``workspace``.
@@ -81,6 +83,7 @@ class Network:
         steepness: float | Sequence[float | Array] = 1.0,
         shortcut: bool = False,
         dtype: DTypeLike = np.float32,
+        clamp: Sequence[float | Array | None] | None = None,
     ) -> None:
         self.sizes = _check_sizes(sizes)
         try:
@@ -105,9 +108,15 @@ class Network:
                     f"steepness must be a number or one entry per layer ({n_layers}); got "
                     f"{len(steeps)} entries."
                 )
+        clamps: list[float | Array | None] = [None] * n_layers if clamp is None else list(clamp)
+        if len(clamps) != n_layers:
+            raise ConfigError(
+                f"clamp must be None or one entry per layer ({n_layers}); got {len(clamps)} "
+                "entries."
+            )
         self.layers = [
-            LayerActivation(spec, n_out, s)
-            for spec, n_out, s in zip(activations, self.sizes[1:], steeps, strict=True)
+            LayerActivation(spec, n_out, s, c)
+            for spec, n_out, s, c in zip(activations, self.sizes[1:], steeps, clamps, strict=True)
         ]
         self.shapes = [(n_in + 1, n_out) for n_in, n_out in zip(self.fan_ins, self.sizes[1:], strict=False)]
         self.params: Array = np.zeros(sum(r * c for r, c in self.shapes), dtype=self.dtype)
@@ -189,6 +198,7 @@ class Network:
         shortcut: bool = False,
         masks: Sequence[Any] | None = None,
         dtype: DTypeLike | None = None,
+        clamp: Sequence[float | Array | None] | None = None,
     ) -> Network:
         """Build a network from given weight matrices (copied into a new flat vector).
 
@@ -219,7 +229,8 @@ class Network:
             dtype = np.float64 if any(W.dtype == np.float64 for W in mats) else np.float32
         if activations is None:
             activations = ["tanh"] * (len(mats) - 1) + ["sigmoid"]
-        net = cls(sizes, activations, steepness=steepness, shortcut=shortcut, dtype=dtype)
+        net = cls(sizes, activations, steepness=steepness, shortcut=shortcut, dtype=dtype,
+                  clamp=clamp)
         for k, (W, shape) in enumerate(zip(mats, net.shapes, strict=False)):
             if W.shape != shape:
                 raise ShapeError(
@@ -309,6 +320,11 @@ class Network:
         return [layer.steepness for layer in self.layers]
 
     @property
+    def clamp(self) -> list[float | Array | None]:
+        """Each layer's clamp on ``steepness * z`` (``None``: no clamp)."""
+        return [layer.clamp for layer in self.layers]
+
+    @property
     def n_inputs(self) -> int:
         return self.sizes[0]
 
@@ -338,6 +354,7 @@ class Network:
             steepness=[layer.steepness for layer in self.layers],
             shortcut=self.shortcut,
             dtype=dtype,
+            clamp=self.clamp,
         )
         new.params[...] = self.params
         if self.mask is not None:
@@ -358,6 +375,8 @@ class Network:
         for k, (W, layer) in enumerate(zip(self.weights, self.layers, strict=False)):
             s = layer.steepness
             steep = "" if isinstance(s, float) and s == 1.0 else f", steepness {s}"
+            if layer.clamp is not None:
+                steep += f", clamp {layer.clamp}"
             lines.append(
                 f"  weights[{k}]: {W.shape[0] - 1} inputs + bias -> {W.shape[1]} units, "
                 f"shape {W.shape}, {layer.name}{steep}"
@@ -419,12 +438,12 @@ class Network:
 
     def _inference_plan(self) -> list[tuple[Array, Array, Callable[[Array], object]]]:
         """Per layer ``(W[:-1], W[-1], in-place activation)`` for 1-D samples; empty if the
-        network needs the general path (shortcut connections, mixed layers, steepness)."""
+        network needs the general path (shortcut connections, mixed layers, steepness, clamp)."""
         plan: list[tuple[Array, Array, Callable[[Array], object]]] = []
         for W, layer in zip(self.weights, self.layers, strict=True):
             act = layer.uniform
             s = layer.steepness
-            if self.shortcut or act is None or act.inplace is None or not (
+            if self.shortcut or act is None or act.inplace is None or layer.clamp is not None or not (
                 isinstance(s, float) and s == 1.0
             ):
                 plan = []

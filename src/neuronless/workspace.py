@@ -2,7 +2,7 @@
 
 Contract: a :class:`Workspace` owns the buffers of one network for one batch size;
 ``forward(X)`` fills them layer by layer (``z = input @ W[:-1] + W[-1]``,
-``a = f(steepness * z)``) and returns a :class:`Trace` whose arrays are those buffers.
+``a = f(steepness * z)``, the scaled input clipped first if the layer has a clamp) and returns a :class:`Trace` whose arrays are those buffers.
 Backprop, explain mode and diagrams read that record. ``views`` cuts a flat vector into
 matrices that share its memory.
 """
@@ -68,7 +68,10 @@ class Workspace:
         outs = net.sizes[1:]
         self.a = [np.empty((batch, n), dt) for n in outs]
         self.z: list[Array | None] = [
-            np.empty((batch, n), dt) if keep_z or layer.needs_x else None
+            # a clamped layer keeps z too: that keeps backprop off its fused fast path, which
+            # applies the output activation without the clamp
+            np.empty((batch, n), dt) if keep_z or layer.needs_x or layer.clamp is not None
+            else None
             for n, layer in zip(outs, net.layers, strict=False)
         ]
         self.delta = [np.empty((batch, n), dt) for n in outs]
@@ -100,7 +103,8 @@ class Workspace:
     def _activation(self, k: int) -> Callable[[Array], object]:
         layer, steep = self.net.layers[k], self.steep[k]
         act = layer.uniform
-        if act is not None and act.inplace is not None and isinstance(steep, float) and steep == 1.0:
+        if (act is not None and act.inplace is not None and isinstance(steep, float)
+                and steep == 1.0 and layer.clamp is None):
             return act.inplace
         return lambda x: layer.activate_(x, steep)
 
@@ -128,8 +132,10 @@ class Workspace:
                 np.copyto(z, a)
             if k < last or activate_output:
                 act(a)
-            elif not self.unit_steep_out:
-                a *= self.steep[k]  # the loss applies the activation to the scaled input
+            else:  # the loss applies the activation to the scaled (and clamped) input
+                if not self.unit_steep_out:
+                    a *= self.steep[k]
+                self.net.layers[k].clamp_(a)
             if cat is not None and k < last:
                 np.copyto(self.cat_out[k], a)
             a_prev = a

@@ -61,6 +61,7 @@ _ITEMSIZE = {"<f4": 4, "<f8": 8, "|b1": 1}
 _TOP_KEYS = {"format_version", "library_version", "architecture", "dtype", "arrays"}
 _EXTRA_NAME = re.compile(r"best_params|state\.[A-Za-z_][A-Za-z0-9_]{0,63}")  # checkpoints only
 _ARCH_KEYS = {"sizes", "activations", "steepness", "shortcut"}
+_ARCH_OPTIONAL = {"clamp"}  # written only when some layer has a clamp (FANN nets)
 _ARRAY_KEYS = {"dtype", "shape", "offsets"}
 _MAX_DIM = 2**62  # keeps every product and offset a plain, small-enough Python int
 _CORRUPT = "The file is damaged or was not written by neuronless.save; save the model again."
@@ -162,6 +163,12 @@ def _encode_header(
                 s if isinstance(s, float) else [float(v) for v in s] for s in net.steepness
             ],
             "shortcut": net.shortcut,
+            **(
+                {}
+                if all(c is None for c in net.clamp)
+                else {"clamp": [c if c is None or isinstance(c, float) else [float(v) for v in c]
+                                for c in net.clamp]}
+            ),
         },
         "dtype": net.dtype.name,
         "arrays": entries,
@@ -366,7 +373,7 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
     arch = h["architecture"]
     if not isinstance(arch, dict):
         _bad(f"header field 'architecture' must be a JSON object; got {_show.repr(arch)}. {_CORRUPT}")
-    _check_keys(arch, _ARCH_KEYS, set(), "architecture")
+    _check_keys(arch, _ARCH_KEYS, _ARCH_OPTIONAL, "architecture")
     sizes = arch["sizes"]
     if not isinstance(sizes, list) or len(sizes) < 2:
         _bad(f"'architecture.sizes' must list at least two layer widths; got {_show.repr(sizes)}. {_CORRUPT}")
@@ -381,9 +388,17 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
                 f"'architecture.{field}' must list one entry per weight matrix ({n_layers}); "
                 f"got {_show.repr(value)}. {_CORRUPT}"
             )
+    clamps = arch.get("clamp")
+    if clamps is not None and (not isinstance(clamps, list) or len(clamps) != n_layers):
+        _bad(
+            f"'architecture.clamp' must list one entry per weight matrix ({n_layers}); got "
+            f"{_show.repr(clamps)}. {_CORRUPT}"
+        )
     for k, n_out in enumerate(sizes[1:]):
         _check_activation(acts[k], n_out, k)
         steeps[k] = _check_steepness(steeps[k], n_out, k)
+        if clamps is not None and clamps[k] is not None:
+            clamps[k] = _check_clamp(clamps[k], n_out, k)
     fan_ins = itertools.accumulate(sizes[:-1]) if arch["shortcut"] else sizes[:-1]
     n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(fan_ins, sizes[1:], strict=True))
 
@@ -433,6 +448,7 @@ def _check_header(h: Any, version: int, data_len: int) -> dict[str, Any]:
         "activations": acts,
         "steepness": steeps,
         "shortcut": arch["shortcut"],
+        "clamp": clamps,
         "dtype": dtype,
         "arrays": checked,
         "metadata": metadata,
@@ -496,6 +512,28 @@ def _check_steepness(value: Any, n_out: int, k: int) -> float | Array:
     return number(value)
 
 
+def _check_clamp(value: Any, n_out: int, k: int) -> float | Array:
+    def number(x: Any) -> float:
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            with contextlib.suppress(OverflowError):
+                v = float(x)
+                if math.isfinite(v) and v > 0.0:
+                    return v
+        _bad(
+            f"'architecture.clamp[{k}]' must be null or hold finite positive numbers; got "
+            f"{_show.repr(x)}. {_CORRUPT}"
+        )
+
+    if isinstance(value, list):
+        if len(value) != n_out:
+            _bad(
+                f"'architecture.clamp[{k}]' must be null, a number or a list of {n_out} numbers "
+                f"(one per neuron); got a list of {len(value)}. {_CORRUPT}"
+            )
+        return np.array([number(x) for x in value], dtype=np.float64)
+    return number(value)
+
+
 def _check_array(key: str, entry: Any, data_len: int) -> tuple[str, list[int], int, int]:
     where = f"arrays.{key}"
     if not isinstance(entry, dict):
@@ -536,6 +574,7 @@ def _build(spec: dict[str, Any], raw: dict[str, bytes]) -> Network:
             steepness=spec["steepness"],
             shortcut=spec["shortcut"],
             dtype=spec["dtype"],
+            clamp=spec["clamp"],
         )
     except NeuronlessError as e:  # e.g. softmax mixed with other activations in one layer
         _bad(f"the architecture is not a valid network: {e}")
