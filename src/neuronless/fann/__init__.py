@@ -7,7 +7,15 @@ Optional comparison against the real library lives in :mod:`neuronless.fann.libf
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported lazily below: files.fann_net imports this package's modules
+    from ..files.fann_net import FannNet as FannNet
+    from ..files.fann_net import FannScaling as FannScaling
+    from ..files.fann_net import load_net as load_net
+    from ..files.fann_net import save_net as save_net
+
+_NET_FILES = ("FannNet", "FannScaling", "load_net", "save_net")
 
 
 def __getattr__(name: str) -> Any:
@@ -15,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from .. import cascade
 
         return getattr(cascade, name)
+    if name in _NET_FILES:
+        from ..files import fann_net
+
+        return getattr(fann_net, name)
     raise AttributeError(f"module 'neuronless.fann' has no attribute {name!r}")

@@ -201,6 +201,12 @@ class LibFann:
             "fann_get_errno": (ctypes.c_int, [P]),
             "fann_get_errstr": (ctypes.c_char_p, [P]),
             "fann_set_callback": (None, [P, P]),
+            "fann_scale_input": (None, [P, ctypes.POINTER(t)]),
+            "fann_scale_output": (None, [P, ctypes.POINTER(t)]),
+            "fann_descale_input": (None, [P, ctypes.POINTER(t)]),
+            "fann_descale_output": (None, [P, ctypes.POINTER(t)]),
+            "fann_set_scaling_params": (ctypes.c_int, [P, P, F, F, F, F]),
+            "fann_clear_scaling_params": (ctypes.c_int, [P]),
         }
         for name, (res, args) in sig.items():
             try:
@@ -397,6 +403,15 @@ class Fann:
         """``fann_run`` on every row of ``X``."""
         X = np.asarray(X)
         return np.stack([self.run(x) for x in X]) if len(X) else np.zeros((0, self.num_output))
+
+    def scaled(self, which: str, X: Any) -> Array:
+        """``fann_<which>`` (``scale_input``, ``descale_output``, ...) on a copy of every row."""
+        fn = getattr(self.lib.lib, "fann_" + which)
+        out = np.array(X, dtype=self.lib.dtype, ndmin=2, order="C", copy=True)
+        P = ctypes.POINTER(self.lib.ctype)
+        for row in out:
+            fn(self.ptr, row.ctypes.data_as(P))
+        return out
 
     def save(self, path: str | os.PathLike[str]) -> None:
         if self.lib.lib.fann_save(self.ptr, os.fsencode(path)) != 0:
