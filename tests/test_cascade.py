@@ -475,3 +475,77 @@ def test_same_outcome_as_libfann_cascade(libfann_double, problem):
     assert set(net.sizes[1:-1]) <= {1}
     assert net.sizes[0] == sizes[0]
     assert len(rep.units) <= 1.5 * fann_units + 3
+
+
+# ------------------------------------------------------------------ command line
+def _xor_csv(tmp_path) -> str:
+    path = tmp_path / "xor.csv"
+    path.write_text("x1,x2,label\n0,0,no\n0,1,yes\n1,0,yes\n1,1,no\n")
+    return str(path)
+
+
+def test_cli_trains_a_cascade_model(tmp_path, capsys):
+    from neuronless.cli import main
+    from neuronless.model import Model
+
+    data, out = _xor_csv(tmp_path), str(tmp_path / "m.nless")
+    code = main(["train", data, "-o", out, "--optimizer", "cascade", "--max-neurons", "6",
+                 "--desired-error", "0.001", "--validation-fraction", "0"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "Cascade2:" in printed
+    assert "FANN layer sizes 3 1" in printed
+    assert "training accuracy 100.0%" in printed
+    model, meta = Model.load(out)
+    assert model.net.shortcut
+    assert model.net.sizes[0] == 2
+    assert set(model.net.sizes[1:-1]) <= {1}
+    assert meta["optimizer"] == "cascade"
+    assert len(meta["cascade"]["units"]) == len(model.net.sizes) - 2
+    assert model.predict(np.array([[0, 0], [0, 1], [1, 0], [1, 1]])).tolist() == [
+        "no", "yes", "yes", "no"]
+    assert main(["predict", out, data]) == 0
+
+
+def test_cli_cascade_regression(tmp_path, capsys):
+    from neuronless.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(80, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
+    path = tmp_path / "r.csv"
+    path.write_text("a,b,y\n" + "\n".join(f"{a},{b},{t}" for (a, b), t in zip(X, y, strict=True)))
+    code = main(["train", str(path), "-o", str(tmp_path / "r.nless"), "--optimizer", "cascade",
+                 "--max-neurons", "3", "--task", "regression"])
+    assert code == 0
+    assert "validation RMSE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--optimizer", "cascade", "--layers", "8"], "--layers does not apply"),
+        (["--optimizer", "cascade", "--lr", "0.1"], "--lr does not apply"),
+        (["--optimizer", "cascade", "--loss", "mse"], "--loss does not apply"),
+        (["--max-neurons", "3"], "only to --optimizer cascade"),
+        (["--desired-error", "0.01"], "only to --optimizer cascade"),
+    ],
+)
+def test_cli_cascade_flag_conflicts_are_one_line(tmp_path, capsys, extra, match):
+    from neuronless.cli import main
+
+    out = tmp_path / "m.nless"
+    assert main(["train", _xor_csv(tmp_path), "-o", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert match in err
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_cli_rejects_negative_max_neurons(tmp_path, capsys):
+    from neuronless.cli import main
+
+    args = ["train", _xor_csv(tmp_path), "-o", str(tmp_path / "m.nless"),
+            "--optimizer", "cascade", "--max-neurons", "-1"]
+    assert main(args) == 2
+    assert "expected an integer >= 0" in capsys.readouterr().err

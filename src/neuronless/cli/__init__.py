@@ -13,7 +13,15 @@ import math
 import sys
 
 from ..errors import NeuronlessError
-from ._common import DEFAULT_BATCH, OPTIMIZER_CHOICES, _float_in, _layers, _Parser, _positive_int
+from ._common import (
+    DEFAULT_BATCH,
+    OPTIMIZER_CHOICES,
+    _float_in,
+    _layers,
+    _non_negative_int,
+    _Parser,
+    _positive_int,
+)
 from .see import _diagnose, _draw, _explain, _plot
 from .train import _train
 from .use import _demo, _evaluate, _info, _predict
@@ -34,7 +42,8 @@ def _build_parser() -> _Parser:
     train.add_argument("--target", help="target column name or index (default: the last column)")
     train.add_argument("--task", choices=["classification", "regression"],
                        help="default: inferred from the target column")
-    train.add_argument("--layers", type=_layers, default=[16], help="hidden sizes, e.g. 16,8")
+    train.add_argument("--layers", type=_layers, default=None,
+                       help="hidden sizes, e.g. 16,8 (default 16)")
     train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
     train.add_argument("--loss", choices=sorted(LOSSES),
                        help="default: cross-entropy for classes, MSE for regression")
@@ -56,6 +65,11 @@ def _build_parser() -> _Parser:
                        default=0.2, help="rows held out for validation (0: none)")
     train.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--max-neurons", type=_non_negative_int, default=None, metavar="N",
+                       help="--optimizer cascade: hidden units to grow at most (default 30)")
+    train.add_argument("--desired-error", type=_float_in(0.0, math.inf, False, True),
+                       default=None, metavar="MSE",
+                       help="--optimizer cascade: stop growing at this FANN MSE (default 0)")
     train.add_argument("--scale", choices=["standard", "minmax", "none"], default="standard")
     train.set_defaults(func=_train)
 

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 
 Array = NDArray[Any]
 OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
-                     "quickprop", "lbfgs", "cg"]
+                     "quickprop", "lbfgs", "cg", "cascade"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,16 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
 

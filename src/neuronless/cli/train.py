@@ -26,6 +26,15 @@ def _train(args: argparse.Namespace) -> int:
     from ..training import EarlyStopping, History, fit
 
     whole_batch = args.optimizer in ("lbfgs", "cg")
+    cascade = args.optimizer == "cascade"
+    cascade_report: Any = None
+    if cascade:
+        _check_cascade_flags(args)
+    elif args.max_neurons is not None or args.desired_error is not None:
+        raise ConfigError(
+            "--max-neurons and --desired-error apply only to --optimizer cascade; leave them "
+            "out or add --optimizer cascade."
+        )
     if whole_batch:
         for flag, value in (("--lr", args.lr), ("--batch-size", args.batch_size),
                             ("--early-stopping", args.early_stopping),
@@ -95,7 +104,8 @@ def _train(args: argparse.Namespace) -> int:
         Y_tr = one_hot(t_tr, labels.n_classes, dtype=np.float64)
         Y_val = None if t_val is None else one_hot(t_val, labels.n_classes, dtype=np.float64)
 
-    net = Network.create([X.shape[1], *args.layers, n_out], hidden=args.hidden, output=output,
+    layers = [16] if args.layers is None else args.layers
+    net = Network.create([X.shape[1], *layers, n_out], hidden=args.hidden, output=output,
                          seed=args.seed)
     model = Model(net, task, labels, scaler, target_scaler, list(ds.feature_names),
                   list(ds.target_names))
@@ -107,11 +117,16 @@ def _train(args: argparse.Namespace) -> int:
     n_val = 0 if X_val is None else len(X_val)
     print(f"{task}: {what}; {len(X_tr)} training rows, {n_val} validation rows, "
           f"{X.shape[1]} features, scaling: {args.scale}")
-    print(net.summary())
+    if not cascade:
+        print(net.summary())
 
     notes: list[str] = []
     start = time.perf_counter()
-    if whole_batch:
+    if cascade:
+        net, history, cascade_report = _cascade_fit(args, Xs_tr, Y_tr)
+        model.net = net
+        seconds = time.perf_counter() - start
+    elif whole_batch:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = minimize(net, Xs_tr, Y_tr, args.optimizer, loss=args.loss, l2=args.l2,
@@ -167,13 +182,53 @@ def _train(args: argparse.Namespace) -> int:
         "training_seconds": seconds,
         "score": {where: score},
     }
+    if cascade:
+        extra["cascade"] = dataclasses.asdict(cascade_report)
     model.save(args.output, extra)
     for note in notes:
         print(f"note: {' '.join(note.split())}", file=sys.stderr)
     stopped = "" if history.stopped_reason == "epochs" else f" ({history.stopped_reason})"
-    print(f"{summary} after {len(history)} epochs{stopped}, "
+    n_epochs = cascade_report.total_epochs if cascade else len(history)
+    grown = f" with {len(cascade_report.units)} hidden units" if cascade else ""
+    print(f"{summary} after {n_epochs} epochs{grown}{stopped}, "
           f"{seconds:.2f} s; model saved to {args.output}")
     return 0
+
+
+def _check_cascade_flags(args: argparse.Namespace) -> None:
+    """--optimizer cascade grows its own architecture with FANN's Rprop: refuse flags it
+    would silently ignore."""
+    for flag, given in (("--layers", args.layers is not None), ("--lr", args.lr is not None),
+                        ("--batch-size", args.batch_size is not None),
+                        ("--early-stopping", args.early_stopping is not None),
+                        ("--checkpoint", args.checkpoint is not None),
+                        ("--resume", args.resume is not None),
+                        ("--loss", args.loss is not None), ("--l2", args.l2 != 0.0)):
+        if given:
+            reason = ("the cascade grows the hidden layers itself, one unit at a time"
+                      if flag == "--layers" else "cascade training uses FANN's Rprop on the "
+                      "mean squared error, whole batch")
+            raise ConfigError(
+                f"{flag} does not apply to --optimizer cascade ({reason}); leave it out, or "
+                "pick another optimizer to use it."
+            )
+
+
+def _cascade_fit(args: argparse.Namespace, X: Array, Y: Array) -> tuple[Any, Any, Any]:
+    """Grow the network with Cascade2; print the grown architecture."""
+    from ..cascade import cascade_train
+    from ..training import History
+
+    net, report = cascade_train(
+        X, Y, max_neurons=30 if args.max_neurons is None else args.max_neurons,
+        desired_error=0.0 if args.desired_error is None else args.desired_error,
+        seed=args.seed,
+    )
+    print(report)
+    print(net.summary())
+    history = History(epoch=list(range(len(report.mse))), train_loss=list(report.mse),
+                      stopped_reason=f"cascade: {report.stopped_reason}")
+    return net, history, report
 
 
 # ------------------------------------------------------------------------ predict / evaluate / info
