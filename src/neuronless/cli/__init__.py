@@ -3,8 +3,9 @@
 Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its preprocessing),
 ``predict``, ``evaluate``, ``info``, ``explain`` (one sample's forward and backward pass,
 number by number), ``draw`` (the network as SVG/PNG), ``plot`` (curves, weights, hidden
-units, decision boundary), ``diagnose`` and ``demo``. A user mistake is one line on stderr and
-exit code 2, never a traceback; nothing is written or overwritten when a command fails.
+units, decision boundary), ``diagnose``, ``demo`` and ``convert`` (FANN ``.net`` <->
+``.nless``). A user mistake is one line on stderr and exit code 2, never a traceback;
+nothing is written or overwritten when a command fails.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._common import (
     _Parser,
     _positive_int,
 )
+from .convert import _convert
 from .see import _diagnose, _draw, _explain, _plot
 from .train import _train
 from .use import _demo, _evaluate, _info, _predict
@@ -128,6 +130,19 @@ def _build_parser() -> _Parser:
     expl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     expl.add_argument("--all", action="store_true", help="show big matrices in full")
     expl.set_defaults(func=_explain)
+
+    conv = sub.add_parser("convert", help="convert between FANN .net files and .nless models "
+                          "(direction from the extensions)")
+    conv.add_argument("input", help=".net (FANN) or .nless file")
+    conv.add_argument("output", help=".nless or .net file to write")
+    conv.add_argument("--fixed", action="store_true",
+                      help="write FANN's fixed-point format (FANN_FIX_2.0) instead of floats")
+    conv.add_argument("--fann-head", action="store_true",
+                      help="allow relu/leaky_relu (enums 18/19: FANN's development version only)")
+    conv.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                      help="network dtype when reading .net (float32 = libfann, float64 = "
+                      "libdoublefann)")
+    conv.set_defaults(func=_convert)
     return parser
 
 

@@ -1,0 +1,197 @@
+"""``neuronless convert IN OUT``: FANN ``.net`` <-> neuronless ``.nless``.
+
+Contract: the direction comes from the file extensions. ``.net -> .nless`` writes a regression
+:class:`~neuronless.model.Model` whose scalers are FANN's stored scaling (exactly the same
+affine maps) and keeps FANN's training parameters in the metadata (``fann_params``), so a
+round trip gives the same ``.net`` back. ``.nless -> .net`` writes ``FANN_FLO_2.1`` (or, with
+``--fixed``, ``FANN_FIX_2.0``), translating a standard or min-max input/target scaler into
+FANN's scaling parameters. Whatever cannot be represented is one clear error (exit 2) and
+nothing is written; what is dropped on the way (class labels, names) is said on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, ModelFormatError
+from ..network import Network
+
+_SCALING_FIELDS = ("mean_in", "deviation_in", "new_min_in", "factor_in", "mean_out",
+                   "deviation_out", "new_min_out", "factor_out")
+#: %f keeps 6 decimals; scaling whose rounding moves scaled values more than this is refused.
+SCALING_REL_TOL = 1e-3
+
+
+def _convert(args: argparse.Namespace) -> int:
+    src, dst = os.fspath(args.input), os.fspath(args.output)
+    kinds = (_kind(src, "IN"), _kind(dst, "OUT"))
+    if kinds == ("net", "nless"):
+        if args.fixed or args.fann_head:
+            raise ConfigError("--fixed and --fann-head apply to .net output only.")
+        return _net_to_nless(src, dst, args.dtype)
+    if kinds == ("nless", "net"):
+        return _nless_to_net(src, dst, args.fixed, args.fann_head)
+    raise ConfigError(
+        f"convert needs one .net and one .nless file (either direction); got {src!r} -> {dst!r}."
+    )
+
+
+def _kind(path: str, which: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".net", ".nless"):
+        return ext[1:]
+    raise ConfigError(
+        f"{which} {path!r} must end in .net (FANN) or .nless (neuronless); got {ext or 'no extension'!r}."
+    )
+
+
+def _describe(net: Network) -> str:
+    layers = []
+    for k, layer in enumerate(net.layers):
+        layers.append(f"layer {k + 1}: {net.sizes[k + 1]} x {layer.name}")
+    kind = "shortcut" if net.shortcut else "layered"
+    if net.mask is not None:
+        kind += f", sparse ({int(net.mask.sum())} of {net.mask.size} connections)"
+    return f"sizes {'-'.join(map(str, net.sizes))} ({kind}); " + "; ".join(layers)
+
+
+# ------------------------------------------------------------------ .net -> .nless
+def _net_to_nless(src: str, dst: str, dtype: str) -> int:
+    from ..data.scaling import StandardScaler
+    from ..files.fann_net import load_net
+    from ..model import Model
+
+    fnet = load_net(src, dtype=np.dtype(dtype))
+    scaler = target = None
+    if fnet.scaling is not None:
+        s = fnet.scaling
+        scaler = _standard(s.mean_in, s.deviation_in, s.new_min_in, s.factor_in, src, "in")
+        target = _standard(s.mean_out, s.deviation_out, s.new_min_out, s.factor_out, src, "out")
+    model = Model(fnet.network, "regression", None, scaler, target)
+    extra: dict[str, Any] = {"fann_params": fnet.params.as_dict(), "fann_version": fnet.version}
+    if fnet.scaling is not None:  # FANN's own numbers, so converting back gives the same file
+        extra["fann_scaling"] = {k: getattr(fnet.scaling, k).tolist() for k in _SCALING_FIELDS}
+    model.save(dst, extra)
+    assert scaler is None or isinstance(scaler, StandardScaler)
+    print(f"wrote {dst}: {_describe(fnet.network)}; "
+          f"{'FANN scaling as standard scalers' if scaler else 'no scaling'}; from {fnet.version}")
+    return 0
+
+
+def _standard(mean: Any, dev: Any, new_min: Any, factor: Any, src: str, side: str) -> Any:
+    """FANN's ((x - mean)/dev + 1) * factor + new_min as a StandardScaler (x - m') / s'."""
+    from ..data.scaling import StandardScaler
+
+    if np.any(dev == 0) or np.any(factor == 0):
+        raise ModelFormatError(
+            f"{src}: scale_deviation_{side} or scale_factor_{side} holds 0, so FANN's scaling "
+            "divides by zero; fix the scaling parameters (fann_set_scaling_params) first."
+        )
+    scale = dev / factor
+    return StandardScaler(mean=mean - (factor + new_min) * scale, scale=scale)
+
+
+# ------------------------------------------------------------------ .nless -> .net
+def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
+    from ..fann.params import FannParams
+    from ..files import load_with_metadata
+    from ..files.fann_net import FannScaling, save_net
+    from ..model import Model
+
+    net, meta = load_with_metadata(src)
+    notes = []
+    scaling = None
+    if "task" in meta:
+        model = Model.from_metadata(net, meta, src)
+        if model.scaler is not None or model.target_scaler is not None:
+            ins = _fann_side(model.scaler, net.n_inputs, "input")
+            outs = _fann_side(model.target_scaler, net.n_outputs, "target")
+            scaling = FannScaling(*ins, *outs)
+            stored = _stored_scaling(meta.get("fann_scaling"), model, FannScaling)
+            scaling = stored if stored is not None else scaling
+        if model.labels is not None:
+            notes.append(f"class labels {list(model.labels.classes)[:10]} are not stored in "
+                         ".net (output unit order is kept)")
+    params = FannParams()
+    if isinstance(meta.get("fann_params"), dict):
+        try:
+            params = FannParams.from_dict(meta["fann_params"])
+        except (ConfigError, TypeError) as e:
+            raise ModelFormatError(f"{src}: bad fann_params metadata: {e}") from None
+    dp = save_net(net, dst, fixed=fixed, params=params, scaling=scaling, head=head)
+    if fixed and scaling is not None:
+        notes.append("fixed-point files hold no scaling parameters (FANN_FIX_2.0)")
+    if scaling is not None and not fixed:
+        notes.append("scaling parameters are printed with 6 decimals, as FANN does")
+    what = f"FANN_FIX_2.0 (decimal_point={dp})" if fixed else "FANN_FLO_2.1"
+    print(f"wrote {dst}: {what}, {_describe(net)}"
+          f"{'; with scaling' if scaling is not None and not fixed else ''}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _stored_scaling(d: Any, model: Any, cls: Any) -> Any:
+    """The FANN scaling a ``.net -> .nless`` conversion kept, if the model's scalers are still
+    exactly what it became (so the same numbers are written back)."""
+    from ..data.scaling import StandardScaler
+
+    if not isinstance(d, dict) or set(d) != set(_SCALING_FIELDS):
+        return None
+    try:
+        stored = cls(*(np.asarray(d[k], dtype=np.float64) for k in _SCALING_FIELDS))
+        pairs = ((model.scaler, "in"), (model.target_scaler, "out"))
+        for scaler, side in pairs:
+            if not isinstance(scaler, StandardScaler) or scaler.mean is None or scaler.scale is None:
+                return None
+            mean, dev, low, factor = (getattr(stored, f"{w}_{side}")
+                                      for w in ("mean", "deviation", "new_min", "factor"))
+            again = _standard(mean, dev, low, factor, "", side)
+            if not (np.array_equal(again.mean, scaler.mean)
+                    and np.array_equal(again.scale, scaler.scale)):
+                return None
+    except (ValueError, TypeError, ModelFormatError):
+        return None
+    return stored
+
+
+def _fann_side(scaler: Any, n: int, which: str) -> list[Any]:
+    """mean, deviation, new_min, factor giving FANN's formula the scaler's affine map."""
+    from ..data.scaling import MinMaxScaler, StandardScaler
+
+    if scaler is None:
+        return [np.zeros(n), np.ones(n), -np.ones(n), np.ones(n)]  # the identity
+    if isinstance(scaler, StandardScaler) and scaler.mean is not None and scaler.scale is not None:
+        mean, dev, low = scaler.mean, scaler.scale, -np.ones(n)
+    elif isinstance(scaler, MinMaxScaler) and scaler.data_min is not None and scaler.data_max is not None:
+        lo = scaler.feature_range[0]
+        # ((x - min) / dev + 1) * 1 + (lo - 1) = (x - min) * range / span + lo
+        mean, dev = scaler.data_min, 1.0 / scaler._factor(scaler.data_min, scaler.data_max)
+        low = np.full(n, lo - 1.0)
+    else:
+        raise ConfigError(
+            f"the {which} scaler ({type(scaler).__name__}) cannot be expressed by FANN's scaling; "
+            "only fitted standard and min-max scalers can."
+        )
+    params = [np.asarray(mean, dtype=np.float64), np.asarray(dev, dtype=np.float64), low,
+              np.ones(n)]
+    printed = [np.array([float(f"{np.float32(v):f}") for v in p]) for p in params]
+    dev = params[1]
+    errors = {  # in units of the scaled value: what the rounding moves x' by
+        "mean": np.abs(printed[0] - params[0]) / dev,
+        "deviation": np.abs(printed[1] - dev) / dev,
+        "new_min": np.abs(printed[2] - params[2]),
+    }
+    for name, err in errors.items():
+        if np.any(~(err <= SCALING_REL_TOL)):
+            raise ConfigError(
+                f"the {which} scaler's {name} cannot be stored exactly enough with FANN's "
+                f"6-decimal %f printing (it would move scaled values by up to {np.max(err):.2g}); "
+                "rescale the data so its deviations are not tiny, or keep the model as .nless."
+            )
+    return params
