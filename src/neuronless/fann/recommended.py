@@ -1,0 +1,303 @@
+"""neuronless's recommended training recipe for FANN-style data, and one function that applies it.
+
+Contract: :func:`recommended` returns the one :class:`Recipe` neuronless recommends to a FANN
+user (the same for every data set; no per-data-set tuning), :data:`CLI_DEFAULTS` is what
+``neuronless train`` does today, and :func:`train` applies a recipe the way the CLI does:
+the task is inferred from the targets (one-hot or single 0/1 column: classification, else
+regression), inputs (and regression targets) are standardised on the training rows, two classes
+get one sigmoid output with binary cross-entropy, more get softmax with cross-entropy,
+regression gets an identity output with MSE, and :func:`neuronless.training.fit` trains it.
+Any validation rows come out of the training data, never from data passed for testing.
+:func:`outputs_like_targets` answers in the layout of the FANN ``.data`` targets (one column
+per class for one-hot data), so FANN's MSE can be computed on it. Nothing here prints.
+
+>>> import numpy as np
+>>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 8)
+>>> Y = np.array([[0.0], [1.0], [1.0], [0.0]] * 8)
+>>> model, history = train(X, Y, [8], seed=0, recipe=recommended().replace(epochs=300))
+>>> model.task, model.net.sizes
+('classification', (2, 8, 1))
+>>> bool(np.all((outputs_like_targets(model, X, 1) >= 0.5) == (Y >= 0.5)))
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..classification import one_hot
+from ..data import Labels, MinMaxScaler, StandardScaler, infer_task, train_test_split
+from ..errors import ConfigError, DataError, ShapeError
+from ..model import Model, Task
+from ..network import Network
+from ..optimizers import OPTIMIZERS
+from ..training import EarlyStopping, History, fit
+
+Array = NDArray[Any]
+SCALES = ("standard", "minmax", "none")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything about training except the data and the hidden layer sizes.
+
+    Attributes
+    ----------
+    hidden : activation of the hidden layers (the output follows from the task)
+    optimizer : name in :data:`neuronless.optimizers.OPTIMIZERS`
+    learning_rate : the optimizer's learning rate (None: the optimizer's default)
+    batch_size : mini-batch size (None: the whole training set)
+    epochs : maximum number of passes over the training rows
+    scale : ``"standard"``, ``"minmax"`` or ``"none"``: how inputs (and regression targets)
+        are scaled, fitted on the training rows only
+    validation_fraction : rows of the training data held out for validation (0: none)
+    early_stopping : patience in epochs (None: train all epochs); needs validation rows or
+        watches the training loss
+    init : weight initialisation scheme (see :meth:`neuronless.Network.create`)
+    l2 : L2 penalty (see :func:`neuronless.training.fit`)
+    """
+
+    hidden: str = "tanh"
+    optimizer: str = "adam"
+    learning_rate: float | None = 0.01
+    batch_size: int | None = 32
+    epochs: int = 500
+    scale: str = "standard"
+    validation_fraction: float = 0.0
+    early_stopping: int | None = None
+    init: str = "auto"
+    l2: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"Recipe.optimizer must be one of {', '.join(sorted(OPTIMIZERS))}; got "
+                f"{self.optimizer!r}."
+            )
+        if self.scale not in SCALES:
+            raise ConfigError(f"Recipe.scale must be one of {', '.join(SCALES)}; got {self.scale!r}.")
+        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+            raise ConfigError(f"Recipe.epochs must be a positive integer; got {self.epochs!r}.")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ConfigError(
+                f"Recipe.validation_fraction must be in [0, 1); got {self.validation_fraction!r}."
+            )
+        if self.batch_size is not None and not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise ConfigError(
+                f"Recipe.batch_size must be a positive integer or None; got {self.batch_size!r}."
+            )
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ConfigError(
+                f"Recipe.learning_rate must be positive or None; got {self.learning_rate!r}."
+            )
+
+    def replace(self, **changes: Any) -> Recipe:
+        """A copy with some settings changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def make_optimizer(self) -> Any:
+        """The optimizer object this recipe trains with."""
+        cls = OPTIMIZERS[self.optimizer]
+        return cls() if self.learning_rate is None else cls(learning_rate=self.learning_rate)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: What ``neuronless train`` does when given only a data file (cli/__init__.py, cli/train.py).
+CLI_DEFAULTS = Recipe(
+    hidden="tanh",
+    optimizer="adam",
+    learning_rate=None,  # Adam's own 0.001
+    batch_size=32,
+    epochs=200,
+    scale="standard",
+    validation_fraction=0.2,
+    early_stopping=None,
+)
+
+_RECOMMENDED = Recipe()
+
+
+def recommended() -> Recipe:
+    """neuronless's recommended recipe for FANN users: one recipe for every data set.
+
+    Adam with learning rate 0.01 on mini-batches of 32 for 500 epochs, tanh hidden layers,
+    standardised inputs, Glorot initialisation, every training row used for training. It
+    differs from the ``neuronless train`` defaults (:data:`CLI_DEFAULTS`) in the learning rate
+    (0.01 instead of Adam's 0.001), the epochs (500 instead of 200) and in holding out no
+    validation rows (the CLI holds out 20 % and, without ``--early-stopping``, only reports on
+    them). ``benchmarks/fann_bench.py`` measures it against libfann on FANN's 16 benchmark
+    data sets; docs/performance.md has the results.
+
+    >>> recommended().learning_rate, recommended().batch_size, recommended().epochs
+    (0.01, 32, 500)
+    """
+    return _RECOMMENDED
+
+
+def differences_from_cli(recipe: Recipe | None = None) -> dict[str, tuple[Any, Any]]:
+    """``{setting: (CLI default, recipe's value)}`` for every setting that differs."""
+    recipe = recommended() if recipe is None else recipe
+    cli, ours = CLI_DEFAULTS.as_dict(), recipe.as_dict()
+    return {k: (cli[k], ours[k]) for k in cli if cli[k] != ours[k]}
+
+
+def _scaler(kind: str) -> StandardScaler | MinMaxScaler | None:
+    if kind == "standard":
+        return StandardScaler()
+    if kind == "minmax":
+        return MinMaxScaler()
+    return None
+
+
+def _targets(Y: Array) -> tuple[Task, Array | None, int]:
+    """(task, class index per row or None, number of classes) as the CLI infers them."""
+    task = infer_task(Y[:, 0] if Y.shape[1] == 1 else Y)
+    if task == "regression":
+        return task, None, 0
+    if Y.shape[1] == 1:
+        if not np.all((Y == 0) | (Y == 1)):
+            raise DataError(
+                "a single target column with class labels must hold 0 and 1 for this recipe; "
+                f"got the values {np.unique(Y)[:5].tolist()}. Use one column per class (one-hot)."
+            )
+        return task, Y[:, 0].astype(np.int64), 2
+    return task, Y.argmax(axis=1), Y.shape[1]
+
+
+def train(
+    X: Any,
+    Y: Any,
+    hidden_sizes: Sequence[int],
+    *,
+    seed: int = 0,
+    recipe: Recipe | None = None,
+    dtype: Any = np.float32,
+    threads: int | str | None = "auto",
+) -> tuple[Model, History]:
+    """Train a network of the given hidden sizes on ``(X, Y)`` with ``recipe``; return it and its history.
+
+    Parameters
+    ----------
+    X : array (n, n_inputs)
+    Y : array (n, n_outputs)
+        FANN-style targets: one-hot rows (classification with that many classes), a single
+        0/1 column (binary classification) or anything else (regression).
+    hidden_sizes : hidden layer sizes, e.g. ``[16, 8]``
+    seed : seeds the weights, the validation split and the shuffling
+    recipe : default :func:`recommended`
+    dtype : float32 or float64 for the network
+    threads : BLAS threads while training (see :func:`neuronless.training.fit`)
+
+    Returns
+    -------
+    (Model, History)
+        The model's ``predict`` gives class labels (indices into ``Y``'s columns for one-hot
+        data) or values in ``Y``'s units; :func:`outputs_like_targets` gives ``Y``'s layout.
+    """
+    recipe = recommended() if recipe is None else recipe
+    Xa = np.asarray(X, dtype=np.float64)
+    Ya = np.asarray(Y, dtype=np.float64)
+    if Ya.ndim == 1:
+        Ya = Ya.reshape(-1, 1)
+    if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya) or len(Xa) < 2:
+        raise ShapeError(
+            f"X must be (n, n_inputs) and Y (n, n_outputs) with the same n >= 2; got X "
+            f"{Xa.shape} and Y {np.shape(Y)}. Pass one row per training pattern."
+        )
+    task, y, n_classes = _targets(Ya)
+    labels = Labels(list(range(n_classes))) if y is not None else None
+    targets: Array = y if y is not None else Ya
+
+    X_val: Array | None = None
+    t_val: Array | None = None
+    if recipe.validation_fraction > 0:
+        X_tr, X_val, t_tr, t_val = train_test_split(
+            Xa, targets, recipe.validation_fraction, seed=seed,
+            stratify=targets if y is not None else None,
+        )
+    else:
+        X_tr, t_tr = Xa, targets
+
+    scaler = _scaler(recipe.scale)
+    if scaler is not None:
+        scaler.fit(X_tr)
+    target_scaler = None
+
+    def encode(t: Array) -> Array:
+        if y is None:
+            return target_scaler.transform(t) if target_scaler is not None else t
+        if n_classes == 2:
+            return t.reshape(-1, 1).astype(np.float64)
+        return one_hot(t, n_classes, dtype=np.float64)
+
+    if y is None:
+        output, n_out = "identity", Ya.shape[1]
+        target_scaler = _scaler(recipe.scale)
+        if target_scaler is not None:
+            target_scaler.fit(t_tr)
+    elif n_classes == 2:
+        output, n_out = "sigmoid", 1
+    else:
+        output, n_out = "softmax", n_classes
+
+    net = Network.create([Xa.shape[1], *hidden_sizes, n_out], hidden=recipe.hidden, output=output,
+                         seed=seed, init=recipe.init, dtype=dtype)
+    model = Model(net, task, labels, scaler, target_scaler)
+    validation = None
+    if X_val is not None and t_val is not None:
+        validation = (model.inputs(X_val).astype(dtype), encode(t_val).astype(dtype))
+    stopping = EarlyStopping(patience=recipe.early_stopping) if recipe.early_stopping else None
+    history = fit(
+        net, model.inputs(X_tr).astype(dtype), encode(t_tr).astype(dtype),
+        optimizer=recipe.make_optimizer(), epochs=recipe.epochs, batch_size=recipe.batch_size,
+        seed=seed, l2=recipe.l2, validation=validation, early_stopping=stopping, threads=threads,
+    )
+    return model, history
+
+
+def training_arrays(model: Model, X: Any, Y: Any) -> tuple[Array, Array]:
+    """``(inputs, targets)`` exactly as :func:`train` feeds them to ``fit`` for ``model``.
+
+    Inputs are scaled, targets encoded (a 0/1 column, one-hot rows or scaled values) in the
+    network's dtype. Benchmarks use this to time epochs on the same arrays.
+    """
+    Ya = np.asarray(Y, dtype=np.float64)
+    Ya = Ya.reshape(-1, 1) if Ya.ndim == 1 else Ya
+    dtype = model.net.dtype
+    if model.task == "regression":
+        t = model.target_scaler.transform(Ya) if model.target_scaler is not None else Ya
+    else:
+        _, y, n_classes = _targets(Ya)
+        assert y is not None
+        t = y.reshape(-1, 1).astype(np.float64) if n_classes == 2 else one_hot(y, n_classes)
+    return model.inputs(X).astype(dtype), np.asarray(t, dtype=dtype)
+
+
+def outputs_like_targets(model: Model, X: Any, n_outputs: int) -> Array:
+    """The model's answer for ``X`` in the layout of FANN targets with ``n_outputs`` columns.
+
+    Classification: one probability per class column (a binary model on a two-column one-hot
+    layout gives ``[1 - p, p]``); single-column binary: ``p``; regression: values in the
+    targets' own units. FANN's MSE is then ``mean((Y - outputs) ** 2)``.
+    """
+    out = np.asarray(model.outputs(X), dtype=np.float64)
+    if model.task == "regression":
+        if model.target_scaler is not None:
+            out = np.asarray(model.target_scaler.inverse_transform(out), dtype=np.float64)
+        return out
+    if out.shape[1] == 1 and n_outputs == 2:
+        return np.column_stack([1.0 - out[:, 0], out[:, 0]])
+    if out.shape[1] != n_outputs:
+        raise ShapeError(
+            f"the model has {out.shape[1]} outputs, which do not fit targets with {n_outputs} "
+            "columns; pass the number of target columns it was trained on."
+        )
+    return out

@@ -1,0 +1,148 @@
+"""neuronless.fann.recommended: the recipe, its differences from the CLI, and train()."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuronless.cli import _build_parser
+from neuronless.cli._common import _batch_size
+from neuronless.errors import ConfigError, DataError, ShapeError
+from neuronless.fann.recommended import (
+    CLI_DEFAULTS,
+    Recipe,
+    differences_from_cli,
+    outputs_like_targets,
+    recommended,
+    train,
+    training_arrays,
+)
+from neuronless.optimizers import Adam
+
+
+def _blobs(rng: np.random.Generator, n_classes: int, per_class: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Well separated Gaussian blobs in 3-D with one-hot targets (FANN .data layout)."""
+    centres = 5.0 * np.eye(3)[:n_classes]  # at least 7 standard deviations apart
+    X = np.concatenate([c + rng.normal(scale=0.5, size=(per_class, 3)) for c in centres])
+    labels = np.repeat(np.arange(n_classes), per_class)
+    return X, np.eye(n_classes)[labels]
+
+
+def test_cli_defaults_are_what_neuronless_train_does():
+    args = _build_parser().parse_args(["train", "data.csv", "-o", "m.nless"])
+    assert CLI_DEFAULTS.hidden == args.hidden
+    assert CLI_DEFAULTS.optimizer == args.optimizer
+    assert CLI_DEFAULTS.epochs == args.epochs
+    assert CLI_DEFAULTS.batch_size == _batch_size(args)
+    assert CLI_DEFAULTS.validation_fraction == args.validation_fraction
+    assert CLI_DEFAULTS.scale == args.scale
+    assert CLI_DEFAULTS.l2 == args.l2
+    assert CLI_DEFAULTS.early_stopping == args.early_stopping
+    assert args.lr is None
+    assert CLI_DEFAULTS.learning_rate is None
+    assert CLI_DEFAULTS.make_optimizer() == Adam()
+
+
+def test_recommended_differs_from_the_cli_only_where_documented():
+    assert differences_from_cli() == {
+        "learning_rate": (None, 0.01),
+        "epochs": (200, 500),
+        "validation_fraction": (0.2, 0.0),
+    }
+    assert recommended().make_optimizer() == Adam(learning_rate=0.01)
+    assert recommended() is recommended()  # one recipe, not a fresh one per call
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"optimizer": "nope"}, "Recipe.optimizer must be one of"),
+        ({"scale": "log"}, "Recipe.scale must be one of standard, minmax, none"),
+        ({"epochs": 0}, "Recipe.epochs must be a positive integer"),
+        ({"validation_fraction": 1.0}, r"Recipe.validation_fraction must be in \[0, 1\)"),
+        ({"batch_size": 0}, "Recipe.batch_size must be a positive integer or None"),
+        ({"learning_rate": -1.0}, "Recipe.learning_rate must be positive or None"),
+    ],
+)
+def test_recipe_rejects_bad_settings(change, message):
+    with pytest.raises(ConfigError, match=message):
+        recommended().replace(**change)
+
+
+def test_one_hot_classes_get_softmax_and_probabilities_per_column(rng):
+    X, Y = _blobs(rng, 3)
+    model, history = train(X, Y, [6], seed=1, recipe=recommended().replace(epochs=30))
+    assert model.task == "classification"
+    assert model.net.sizes == (3, 6, 3)
+    assert model.net.layers[-1].name == "softmax"
+    out = outputs_like_targets(model, X, 3)
+    assert out.shape == (len(X), 3)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.mean(out.argmax(axis=1) == Y.argmax(axis=1)) == 1.0  # separated blobs
+    assert len(history) == 30
+    assert not history.val_loss
+
+
+def test_two_one_hot_columns_get_one_sigmoid_output_answered_as_two_columns(rng):
+    X, Y = _blobs(rng, 2)
+    model, _ = train(X, Y, [4], seed=1, recipe=recommended().replace(epochs=20))
+    assert model.net.sizes == (3, 4, 1)
+    p = np.asarray(model.outputs(X), dtype=np.float64)[:, 0]
+    out = outputs_like_targets(model, X, 2)
+    np.testing.assert_allclose(out, np.column_stack([1 - p, p]))
+    assert np.mean(out.argmax(axis=1) == Y.argmax(axis=1)) == 1.0
+    with pytest.raises(ShapeError, match="do not fit targets with 3 columns"):
+        outputs_like_targets(model, X, 3)
+
+
+def test_regression_answers_in_the_targets_units(rng):
+    X = rng.uniform(-1, 1, size=(200, 2))
+    Y = 1000.0 + 50.0 * X[:, :1] - 20.0 * X[:, 1:]  # far from the scaled range
+    model, _ = train(X, Y, [8], seed=0, recipe=recommended().replace(epochs=200))
+    assert model.task == "regression"
+    assert model.net.layers[-1].name == "identity"
+    out = outputs_like_targets(model, X, 1)
+    # the mean alone would leave an RMS error of about 31; a fitted net is far below it
+    assert np.sqrt(np.mean((out - Y) ** 2)) < 3.0
+    Xs, Ys = training_arrays(model, X, Y)
+    np.testing.assert_allclose(Ys.mean(), 0.0, atol=1e-5)  # standardised targets
+    np.testing.assert_allclose(Xs, model.inputs(X).astype(np.float32))
+
+
+def test_same_seed_same_model_and_another_seed_another(rng):
+    X, Y = _blobs(rng, 3, per_class=10)
+    recipe = recommended().replace(epochs=5)
+    a, _ = train(X, Y, [5], seed=3, recipe=recipe)
+    b, _ = train(X, Y, [5], seed=3, recipe=recipe)
+    c, _ = train(X, Y, [5], seed=4, recipe=recipe)
+    np.testing.assert_array_equal(a.net.params, b.net.params)
+    assert not np.array_equal(a.net.params, c.net.params)
+
+
+def test_validation_rows_come_from_training_data_and_drive_early_stopping(rng):
+    X = rng.normal(size=(80, 3))
+    Y = np.eye(3)[rng.integers(0, 3, size=80)]  # labels are noise: validation loss soon rises
+    recipe = recommended().replace(epochs=400, validation_fraction=0.25, early_stopping=3)
+    model, history = train(X, Y, [4], seed=0, recipe=recipe)
+    assert history.val_loss
+    assert len(history) < 400
+    assert history.stopped_reason.startswith("early stopping")
+    targets = training_arrays(model, X, Y)[1]
+    np.testing.assert_array_equal(targets, Y.astype(np.float32))  # all rows, in order
+
+
+def test_bad_shapes_and_labels_are_one_clear_error(rng):
+    X, Y = _blobs(rng, 3, per_class=5)
+    with pytest.raises(ShapeError, match="same n >= 2"):
+        train(X, Y[:-1], [3])
+    with pytest.raises(DataError, match="must hold 0 and 1"):
+        train(X[:4], np.array([[0.0], [2.0], [0.0], [2.0]]), [3])
+
+
+def test_single_zero_one_column_is_binary_classification():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 8)
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]] * 8)
+    model, _ = train(X, Y, [8], seed=0, recipe=Recipe(epochs=300))
+    assert model.net.sizes == (2, 8, 1)
+    assert model.net.layers[-1].name == "sigmoid"
+    np.testing.assert_array_equal(model.predict(X), Y[:, 0].astype(np.int64))
