@@ -4,6 +4,7 @@ libfann inside the test (fixtures ``libfann_float``, ``libfann_double``, ``libfa
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -317,9 +318,6 @@ def test_relu_needs_the_head_opt_in(tmp_path):
 
 
 # ------------------------------------------------------------------ hostile files
-GOOD = None
-
-
 def _good_text(tmp_path) -> str:
     net = nl.Network.create([2, 3, 1], seed=0)
     save_net(net, tmp_path / "good.net")
@@ -352,6 +350,9 @@ HOSTILE = [
                                                 "connections (connected_to_neuron, weight)=(99,"),
      "out of range"),
     ("connection count", lambda t: t.replace("(3, 5, ", "(4, 5, ", 1), "declare|connections"),
+    ("huge integer", lambda t: t.replace("(3, 5, ", "(" + "9" * 5000 + ", 5, ", 1), "groups"),
+    ("huge exponent", lambda t: re.sub(r"(connections[^=]*=\(\d+, )[^)]+", r"\g<1>1e999", t),
+     "finite"),
     ("garbage in neurons", lambda t: t.replace("(0, 0, 0.0", "(0, 0, x0.0", 1), "groups"),
     ("zero steepness", lambda t: t.replace("(3, 5, 1.00000000000000000000e+00)",
                                            "(3, 5, 0.00000000000000000000e+00)", 1),

@@ -16,6 +16,16 @@ declared size before that check), and any problem raises one
 :class:`~neuronless.errors.ModelFormatError` naming the file, the line and key, and what was
 expected. Fixed-point files are converted to floats (integer / 2^decimal_point); the result runs
 like libfann's float build would run those weights, not like libfixedfann's integer arithmetic.
+
+>>> import os, tempfile, numpy as np, neuronless as nl
+>>> net = nl.Network.create([2, 3, 1], hidden="tanh", output="sigmoid", seed=0)
+>>> with tempfile.TemporaryDirectory() as d:
+...     save_net(net, os.path.join(d, "xor.net"))
+...     fnet = load_net(os.path.join(d, "xor.net"))
+>>> fnet.version, fnet.params.training_algorithm, fnet.network.layers[0].clamp
+('FANN_FLO_2.1', 'rprop', 150.0)
+>>> bool(np.allclose(fnet.run([[0.5, -1.0]]), net.forward([[0.5, -1.0]])))
+True
 """
 
 from __future__ import annotations
@@ -93,10 +103,11 @@ _CONNECTIONS = "connections (connected_to_neuron, weight)="
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _INT = r"[-+]?\d+"
 _NUM_RE = re.compile(_NUM)
-_UINT_RE = re.compile(r"\d+")
-_NEURON_RE = re.compile(rf"\(\s*(\d+)\s*,\s*(\d+)\s*,\s*({_NUM})\s*\)\s*")
-_CONN_RE = re.compile(rf"\(\s*(\d+)\s*,\s*({_NUM})\s*\)\s*")
-_CONN_11_RE = re.compile(rf"\(\s*(\d+)\s+({_NUM})\s*\)\s*")
+_U = r"\d{1,10}"  # an unsigned 32-bit integer has at most 10 digits
+_UINT_RE = re.compile(_U)
+_NEURON_RE = re.compile(rf"\(\s*({_U})\s*,\s*({_U})\s*,\s*({_NUM})\s*\)\s*")
+_CONN_RE = re.compile(rf"\(\s*({_U})\s*,\s*({_NUM})\s*\)\s*")
+_CONN_11_RE = re.compile(rf"\(\s*({_U})\s+({_NUM})\s*\)\s*")
 _MAX_UINT = 2**32 - 1
 #: A sparse net is expanded into dense matrices; refuse ones far sparser than any FANN makes.
 _MAX_DENSE_PER_CONNECTION = 64
@@ -373,17 +384,14 @@ def _enum(lines: _Lines, key: str, t: str) -> str:
 
 def _neurons(lines: _Lines, fixed: bool, mult: int) -> tuple[Array, Array, Array]:
     rest = lines.keyed(_NEURONS[:-1])
-    if not re.fullmatch(rf"(?:{_NEURON_RE.pattern})*", rest.lstrip()):
-        raise _Bad(
-            f"line {lines.i}, 'neurons': expected '(num_inputs, activation_function, "
-            f"{'steepness as an integer' if fixed else 'steepness'}) ' groups"
-        )
-    found = _NEURON_RE.findall(rest)
-    counts = np.array([int(a) for a, _, _ in found], dtype=np.int64)
-    funcs = np.array([int(b) for _, b, _ in found], dtype=np.int64)
-    if fixed and any(not re.fullmatch(_INT, c) for _, _, c in found):
+    counts_s, funcs_s, steep_s = _groups(
+        rest, _NEURON_RE, f"line {lines.i}, 'neurons': expected '(num_inputs, "
+        f"activation_function, {'steepness as an integer' if fixed else 'steepness'}) ' groups")
+    counts = np.array(counts_s, dtype=np.int64)
+    funcs = np.array(funcs_s, dtype=np.int64)
+    if fixed and any(not re.fullmatch(_INT, c) for c in steep_s):
         raise _Bad(f"line {lines.i}, 'neurons': fixed-point steepnesses must be integers")
-    steep = np.array([float(c) for _, _, c in found], dtype=np.float64) / mult
+    steep = np.array(steep_s, dtype=np.float64) / mult
     if np.any(funcs >= len(FANN_ACTIVATIONS)):
         bad = int(funcs[funcs >= len(FANN_ACTIVATIONS)][0])
         raise _Bad(
@@ -397,14 +405,21 @@ def _neurons(lines: _Lines, fixed: bool, mult: int) -> tuple[Array, Array, Array
 
 def _connections(lines: _Lines, fixed: bool, mult: int) -> tuple[Array, Array]:
     rest = lines.keyed(_CONNECTIONS[:-1])
-    if not re.fullmatch(rf"(?:{_CONN_RE.pattern})*", rest.lstrip()):
-        raise _Bad(f"line {lines.i}, 'connections': expected '(source_neuron, weight) ' groups")
-    found = _CONN_RE.findall(rest)
-    if fixed and any(not re.fullmatch(_INT, w) for _, w in found):
+    src_s, w_s = _groups(rest, _CONN_RE,
+                         f"line {lines.i}, 'connections': expected '(source_neuron, weight) ' groups")
+    if fixed and any(not re.fullmatch(_INT, w) for w in w_s):
         raise _Bad(f"line {lines.i}, 'connections': fixed-point weights must be integers")
-    src = np.array([int(a) for a, _ in found], dtype=np.int64)
-    w = np.array([float(b) for _, b in found], dtype=np.float64) / mult
-    return src, w
+    return np.array(src_s, dtype=np.int64), np.array(w_s, dtype=np.float64) / mult
+
+
+def _groups(text: str, pattern: re.Pattern[str], message: str) -> list[list[str]]:
+    """The capture groups of ``text`` read as back-to-back matches of ``pattern`` (one pass:
+    ``split`` leaves the text between matches, which must be empty)."""
+    n = pattern.groups
+    parts = pattern.split(text.lstrip())
+    if any(parts[0 :: n + 1]):
+        raise _Bad(message)
+    return [parts[i :: n + 1] for i in range(1, n + 1)]
 
 
 def _topology(network_type: int, rate: float, layer_sizes: list[int],
@@ -473,11 +488,10 @@ def _parse_11(lines: _Lines, dtype: DTypeLike) -> FannNet:
     layer_sizes = [int(t) for t in head_tokens[:num_layers]]
     counts = np.array([int(t) for t in head_tokens[num_layers:]], dtype=np.int64)
     body = "" if first < 0 else rest[first:]
-    if not re.fullmatch(rf"(?:{_CONN_11_RE.pattern})*", body):
-        raise _Bad("FANN_FLO_1.1: expected '(source_neuron weight) ' groups after the counts")
-    found = _CONN_11_RE.findall(body)
-    src = np.array([int(a) for a, _ in found], dtype=np.int64)
-    w = np.array([float(b) for _, b in found], dtype=np.float64)
+    src_s, w_s = _groups(body, _CONN_11_RE,
+                         "FANN_FLO_1.1: expected '(source_neuron weight) ' groups after the counts")
+    src = np.array(src_s, dtype=np.int64)
+    w = np.array(w_s, dtype=np.float64)
     n = len(counts)
     funcs = np.zeros(n, dtype=np.int64)
     steep = np.zeros(n, dtype=np.float64)
@@ -604,16 +618,25 @@ def _format(top: FannTopology, p: FannParams, scaling: FannScaling | None, ftype
             for key in _SCALE_KEYS:
                 values = getattr(scaling, key.removeprefix("scale_"))
                 out.append(f"{key}=" + "".join(f"{f(v)} " for v in values))
-    steep_text = [u32(s) if fixed else t(s) for s in top.steepness]
+    steep_text = _texts(top.steepness, ftype, fixed, mult, unsigned=True)
     out.append(_NEURONS + "".join(
         f"({n}, {a}, {s}) "
         for n, a, s in zip(top.num_inputs.tolist(), top.functions.tolist(), steep_text, strict=True)
     ))
-    w_text = [t(w) for w in top.weights]
+    w_text = _texts(top.weights, ftype, fixed, mult, unsigned=False)
     out.append(_CONNECTIONS + "".join(
         f"({s}, {w}) " for s, w in zip(top.sources.tolist(), w_text, strict=True)
     ))
     return "\n".join(out) + "\n", dp
+
+
+def _texts(values: Array, ftype: Any, fixed: bool, mult: int, unsigned: bool) -> list[str]:
+    """Many fann_type values as libfann prints them (``%.20e``, or fixed ``%d`` / ``%u``)."""
+    exact = values.astype(ftype).astype(np.float64).tolist()  # the C values, as Python floats
+    if not fixed:
+        return [f"{v:.20e}" for v in exact]
+    ints = [math.floor(v * mult + 0.5) for v in exact]
+    return [str(i % 2**32) if unsigned else str(i) for i in ints]
 
 
 def _to_fixed(v: float, ftype: Any, mult: int) -> int:
