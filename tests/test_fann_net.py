@@ -139,29 +139,54 @@ def test_our_file_runs_identically_in_libfann(libfann_float, tmp_path, kind, siz
 
 
 def test_fresh_neuronless_network_runs_in_libfann(libfann_float, libfann_double, tmp_path):
-    net = nl.Network.create([3, 5, 4, 2], hidden="tanh", output="sigmoid", seed=3,
-                            dtype=np.float64)
-    net.layers[0] = type(net.layers[0])(["tanh", "gaussian", "elliot", "sin", "identity"], 5, 0.8)
+    base = nl.Network.create([3, 5, 4, 2], seed=3, dtype=np.float64)
+    net = nl.Network.from_weights(
+        base.weights,
+        [["tanh", "gaussian", "elliot", "sin", "identity"], "sigmoid", "linear_piece_symmetric"],
+        steepness=[0.8, np.array([0.5, 1.0, 2.0, 3.0]), 1.0],
+    )
     save_net(net, tmp_path / "n.net")
     X = inputs(3, np.float64, 2)
     ann = libfann_double.create_from_file(tmp_path / "n.net")
     np.testing.assert_allclose(ann.run_many(X), net.forward(X), **DOUBLE_TOL)
     ann32 = libfann_float.create_from_file(tmp_path / "n.net")
-    np.testing.assert_allclose(ann32.run_many(X.astype(np.float32)), net.forward(X), rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(ann32.run_many(X.astype(np.float32)), net.forward(X), **FLOAT_TOL)
 
 
-def test_sparse_network_from_neuronless_runs_in_libfann(libfann_double, tmp_path):
-    net = nl.Network.create([6, 7, 3], seed=4, connection_rate=0.4, dtype=np.float64)
+@pytest.mark.parametrize("shortcut", [False, True])
+def test_sparse_network_from_neuronless_runs_in_libfann(libfann_double, tmp_path, shortcut):
+    net = nl.Network.create([6, 7, 5, 3], seed=4, connection_rate=0.4, dtype=np.float64,
+                            shortcut=shortcut)
     assert net.mask is not None
     assert not net.mask.all()
     save_net(net, tmp_path / "s.net")
     text = (tmp_path / "s.net").read_text()
-    assert "connection_rate=0.4" in text or "connection_rate=0.3" in text or "connection_rate=0.5" in text
+    assert f"connection_rate={np.float32(net.mask.mean()):f}\n" in text
+    assert f"network_type={int(shortcut)}\n" in text
     ann = libfann_double.create_from_file(tmp_path / "s.net")
     assert ann.total_connections == int(net.mask.sum())
     X = inputs(6, np.float64, 5)
     np.testing.assert_allclose(ann.run_many(X), net.forward(X), **DOUBLE_TOL)
+
+
+def test_cascade_trained_fann_net(libfann_float, tmp_path, rng):
+    # what FANN users have: a shortcut net grown by fann_cascadetrain_on_data, one neuron per
+    # hidden layer, candidates with sin/cos/gaussian/elliot and steepnesses 0.25-1
+    X = rng.uniform(-1, 1, size=(60, 2)).astype(np.float32)
+    Y = np.sin(3 * X[:, :1]) * X[:, 1:]
+    ann = libfann_float.create_shortcut([2, 1])
+    ann.set_activation_output(5)
+    libfann_float.srand(1)
+    ann.cascadetrain(libfann_float.train_data(X, Y), 4, 0.0)
+    ann.save(tmp_path / "cascade.net")
+    fnet = load_net(tmp_path / "cascade.net")
+    assert fnet.network.shortcut
+    assert len(fnet.network.sizes) >= 4  # it grew hidden units
+    assert set(fnet.network.sizes[1:-1]) == {1}
+    Xt = inputs(2, np.float32, 6)
+    np.testing.assert_allclose(fnet.run(Xt), ann.run_many(Xt), **FLOAT_TOL)
+    save_net(fnet, tmp_path / "again.net")
+    assert (tmp_path / "again.net").read_bytes() == (tmp_path / "cascade.net").read_bytes()
 
 
 # ------------------------------------------------------------------ fixed point

@@ -62,7 +62,6 @@ def _describe(net: Network) -> str:
 
 # ------------------------------------------------------------------ .net -> .nless
 def _net_to_nless(src: str, dst: str, dtype: str) -> int:
-    from ..data.scaling import StandardScaler
     from ..files.fann_net import load_net
     from ..model import Model
 
@@ -77,7 +76,6 @@ def _net_to_nless(src: str, dst: str, dtype: str) -> int:
     if fnet.scaling is not None:  # FANN's own numbers, so converting back gives the same file
         extra["fann_scaling"] = {k: getattr(fnet.scaling, k).tolist() for k in _SCALING_FIELDS}
     model.save(dst, extra)
-    assert scaler is None or isinstance(scaler, StandardScaler)
     print(f"wrote {dst}: {_describe(fnet.network)}; "
           f"{'FANN scaling as standard scalers' if scaler else 'no scaling'}; from {fnet.version}")
     return 0
