@@ -3,6 +3,7 @@ libfann inside the test (fixtures ``libfann_float``, ``libfann_double``, ``libfa
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 
@@ -83,6 +84,25 @@ def test_forward_equals_fann_run_double(libfann_double, tmp_path, kind, sizes, r
 
 
 @pytest.mark.parametrize("lib_kind", ["float", "double"])
+def test_every_activation_in_one_net(request, tmp_path, lib_kind):
+    # each of FANN 2.2's 17 working activations on its own neuron, in both layers
+    lib = request.getfixturevalue(f"libfann_{lib_kind}")
+    dtype = np.float32 if lib_kind == "float" else np.float64
+    ann = make(lib, "standard", [3, 17, 17], 0)
+    for layer in (1, 2):
+        order = ENUMS if layer == 1 else ENUMS[::-1]
+        for n, enum in enumerate(order):
+            ann.set_activation(layer, n, enum, STEEPNESS[n % len(STEEPNESS)])
+    ann.save(tmp_path / "all.net")
+    fnet = load_net(tmp_path / "all.net", dtype=dtype)
+    names = [a.name for a in fnet.network.activations[0]]
+    assert len(set(names)) == 17
+    X = inputs(3, dtype, 9)
+    tol = FLOAT_TOL if lib_kind == "float" else DOUBLE_TOL
+    np.testing.assert_allclose(fnet.run(X), ann.run_many(X), **tol)
+
+
+@pytest.mark.parametrize("lib_kind", ["float", "double"])
 def test_summation_clamp_matches_fann(request, tmp_path, lib_kind):
     # LINEAR outputs with big weights: fann_run clamps s * sum to +-150 / s before f
     lib = request.getfixturevalue(f"libfann_{lib_kind}")
@@ -113,13 +133,27 @@ def test_libfann_file_written_back_byte_for_byte(request, tmp_path, kind, sizes,
     lib = request.getfixturevalue(f"libfann_{lib_kind}")
     ann = make(lib, kind, sizes, 5, rate)
     ann.configure(learning_rate=0.35, algorithm="quickprop", error_function="linear",
-                  momentum=0.125, bit_fail_limit=0.2, rprop_delta_zero=0.0625)
+                  stop_function="bit", momentum=0.125, bit_fail_limit=0.2,
+                  rprop_delta_zero=0.0625, quickprop_mu=2.5, cascade_max_out_epochs=77,
+                  cascade_num_candidate_groups=3)
+    funcs = (ctypes.c_int * 3)(7, 3, 14)
+    lib.lib.fann_set_cascade_activation_functions(ann.ptr, funcs, 3)
+    steeps = (lib.ctype * 2)(0.3, 1.25)
+    lib.lib.fann_set_cascade_activation_steepnesses(ann.ptr, steeps, 2)
     ann.save(tmp_path / "lib.net")
     dtype = np.float32 if lib_kind == "float" else np.float64
     fnet = load_net(tmp_path / "lib.net", dtype=dtype)
-    assert fnet.params.training_algorithm == "quickprop"
-    assert fnet.params.train_error_function == "linear"
-    assert fnet.params.learning_rate == pytest.approx(0.35)
+    p = fnet.params
+    assert (p.training_algorithm, p.train_error_function, p.train_stop_function) == (
+        "quickprop", "linear", "bit")
+    assert p.learning_rate == pytest.approx(0.35)
+    assert p.learning_momentum == pytest.approx(0.125)
+    assert p.bit_fail_limit == pytest.approx(0.2)
+    assert p.quickprop_mu == pytest.approx(2.5)
+    assert p.rprop_delta_zero == pytest.approx(0.0625)
+    assert (p.cascade_max_out_epochs, p.cascade_num_candidate_groups) == (77, 3)
+    assert p.cascade_activation_functions == ("gaussian", "sigmoid", "sin_symmetric")
+    assert p.cascade_activation_steepnesses == pytest.approx((0.3, 1.25))
     save_net(fnet, tmp_path / "ours.net")
     assert (tmp_path / "ours.net").read_bytes() == (tmp_path / "lib.net").read_bytes()
 
