@@ -140,3 +140,19 @@ def test_damaged_net_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "num_layers" in err
     assert not (tmp_path / "o.nless").exists()
+
+
+def test_converted_fann_net_predicts_like_fann_on_the_command_line(tmp_path, capsys,
+                                                                   libfann_float):
+    src = _fann_file(tmp_path)
+    assert main(["convert", str(src), str(tmp_path / "m.nless")]) == 0
+    X = np.random.default_rng(5).normal(size=(8, 3)) * [2.0, 10.0, 0.5] + [1.5, -20.0, 0.25]
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",", header="a,b,c", comments="")
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.nless"), str(tmp_path / "x.csv")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    got = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    ann = libfann_float.create_from_file(src)  # libfann: scale, run, descale
+    X32 = X.astype(np.float32)
+    expected = ann.scaled("descale_output", ann.run_many(ann.scaled("scale_input", X32)))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
