@@ -98,7 +98,8 @@ def _standard(mean: Any, dev: Any, new_min: Any, factor: Any, src: str, side: st
 def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
     from ..fann.params import FannParams
     from ..files import load_with_metadata
-    from ..files.fann_net import FannScaling, save_net
+    from ..files.fann_net import FannScaling
+    from ..files.fann_net_write import save_net
     from ..model import Model
 
     net, meta = load_with_metadata(src)

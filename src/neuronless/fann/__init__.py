@@ -13,9 +13,9 @@ if TYPE_CHECKING:  # imported lazily below: files.fann_net imports this package'
     from ..files.fann_net import FannNet as FannNet
     from ..files.fann_net import FannScaling as FannScaling
     from ..files.fann_net import load_net as load_net
-    from ..files.fann_net import save_net as save_net
+    from ..files.fann_net_write import save_net as save_net
 
-_NET_FILES = ("FannNet", "FannScaling", "load_net", "save_net")
+_NET_FILES = ("FannNet", "FannScaling", "load_net")
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +27,8 @@ def __getattr__(name: str) -> Any:
         from ..files import fann_net
 
         return getattr(fann_net, name)
+    if name == "save_net":
+        from ..files.fann_net_write import save_net
+
+        return save_net
     raise AttributeError(f"module 'neuronless.fann' has no attribute {name!r}")
