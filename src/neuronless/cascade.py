@@ -122,7 +122,8 @@ class CascadeReport:
     def __str__(self) -> str:
         sizes = " ".join(map(str, self.layer_sizes))
         lines = [
-            f"Cascade2: {len(self.units)} hidden units (FANN layer sizes {sizes}), "
+            f"Cascade2: {len(self.units)} hidden unit{'' if len(self.units) == 1 else 's'} "
+            f"(FANN layer sizes {sizes}), "
             f"stopped: {self.stopped_reason}, {self.total_epochs} epochs, {self.seconds:.2f} s"
         ]
         if self.mse:
