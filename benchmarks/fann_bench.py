@@ -200,16 +200,18 @@ class RecommendedRun:
         """``n`` epochs as ``fit``'s loop runs them: reshuffle the rows, then ``Trainer.epoch``."""
         Xb, Yb = self.bufs
         shuffle = self.recipe.batch_size is not None and self.recipe.batch_size < len(self.Xs)
+        schedule = self.recipe.make_schedule()
         t0 = time.perf_counter()
         with np.errstate(all="ignore"):
-            for _ in range(n):
+            for i in range(n):
+                lr = schedule(i % self.recipe.epochs) if schedule is not None else None
                 if shuffle:
                     perm = self.rng.permutation(len(self.Xs))
                     np.take(self.Xs, perm, axis=0, out=Xb)
                     np.take(self.Ys, perm, axis=0, out=Yb)
-                    self.trainer.epoch(Xb, Yb)
+                    self.trainer.epoch(Xb, Yb, lr)
                 else:
-                    self.trainer.epoch(self.Xs, self.Ys)
+                    self.trainer.epoch(self.Xs, self.Ys, lr)
         return time.perf_counter() - t0
 
     def outputs(self, X: np.ndarray) -> np.ndarray:
@@ -241,12 +243,15 @@ def bench_dataset(name: str, args: argparse.Namespace, lib: Any, trainer_cls: An
         if lib is not None:
             c = LibfannRun(lib, sizes, seed, train_path)
             start = fann_layers_to_weights(c.ann, sizes)
+            c0 = c.outputs(X[:8])
             secs = c.epochs(args.epochs)
             per["libfann"] = {**evaluate(c, Xt, Yt, task), "train_s": secs,
                               "epochs": args.epochs, "ms_per_epoch_quality": 1e3 * secs / args.epochs}
             keep.setdefault("libfann", c)
         if trainer_cls is not None:
             a = FannCompatRun(trainer_cls, sizes, start, seed, X, Y)
+            if lib is not None:  # same starting weights, so the same outputs before training
+                np.testing.assert_allclose(a.outputs(X[:8]), c0, rtol=1e-4, atol=1e-6)
             secs = a.epochs(args.epochs)
             per["fann-compat"] = {**evaluate(a, Xt, Yt, task), "train_s": secs,
                                   "epochs": args.epochs,

@@ -48,6 +48,7 @@ def test_recommended_differs_from_the_cli_only_where_documented():
         "learning_rate": (None, 0.01),
         "epochs": (200, 500),
         "validation_fraction": (0.2, 0.0),
+        "schedule": (None, "cosine"),
     }
     assert recommended().make_optimizer() == Adam(learning_rate=0.01)
     assert recommended() is recommended()  # one recipe, not a fresh one per call
@@ -146,3 +147,21 @@ def test_single_zero_one_column_is_binary_classification():
     assert model.net.sizes == (2, 8, 1)
     assert model.net.layers[-1].name == "sigmoid"
     np.testing.assert_array_equal(model.predict(X), Y[:, 0].astype(np.int64))
+
+
+def test_cosine_schedule_anneals_from_the_learning_rate_to_zero():
+    schedule = recommended().replace(epochs=10).make_schedule()
+    assert schedule is not None
+    assert schedule(0) == pytest.approx(0.01)
+    assert schedule(5) == pytest.approx(0.005)  # half way: cos(pi/2) = 0
+    assert schedule(10) == pytest.approx(0.0, abs=1e-15)
+    assert CLI_DEFAULTS.make_schedule() is None
+    with pytest.raises(ConfigError, match=r"Recipe\.schedule must be None or 'cosine'"):
+        recommended().replace(schedule="step")
+
+
+def test_train_follows_the_schedule(rng):
+    X, Y = _blobs(rng, 3, per_class=5)
+    _, history = train(X, Y, [3], seed=0, recipe=recommended().replace(epochs=4))
+    np.testing.assert_allclose(history.learning_rate, [0.01, 0.01 * (1 + np.cos(np.pi / 4)) / 2,
+                                                       0.005, 0.01 * (1 + np.cos(3 * np.pi / 4)) / 2])

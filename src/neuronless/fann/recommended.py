@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +37,12 @@ from ..errors import ConfigError, DataError, ShapeError
 from ..model import Model, Task
 from ..network import Network
 from ..optimizers import OPTIMIZERS
+from ..schedules import cosine
 from ..training import EarlyStopping, History, fit
 
 Array = NDArray[Any]
 SCALES = ("standard", "minmax", "none")
+SCHEDULES = (None, "cosine")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Recipe:
         watches the training loss
     init : weight initialisation scheme (see :meth:`neuronless.Network.create`)
     l2 : L2 penalty (see :func:`neuronless.training.fit`)
+    schedule : ``None`` (constant learning rate) or ``"cosine"``: cosine annealing from
+        ``learning_rate`` to 0 over ``epochs`` (:func:`neuronless.schedules.cosine`)
     """
 
     hidden: str = "tanh"
@@ -73,6 +77,7 @@ class Recipe:
     early_stopping: int | None = None
     init: str = "auto"
     l2: float = 0.0
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -92,6 +97,8 @@ class Recipe:
             raise ConfigError(
                 f"Recipe.batch_size must be a positive integer or None; got {self.batch_size!r}."
             )
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"Recipe.schedule must be None or 'cosine'; got {self.schedule!r}.")
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise ConfigError(
                 f"Recipe.learning_rate must be positive or None; got {self.learning_rate!r}."
@@ -105,6 +112,13 @@ class Recipe:
         """The optimizer object this recipe trains with."""
         cls = OPTIMIZERS[self.optimizer]
         return cls() if self.learning_rate is None else cls(learning_rate=self.learning_rate)
+
+    def make_schedule(self) -> Callable[[int], float] | None:
+        """The learning-rate schedule ``fit`` gets (None: the optimizer's constant rate)."""
+        if self.schedule is None:
+            return None
+        rate = self.make_optimizer().learning_rate
+        return cosine(float(rate), self.epochs)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -122,22 +136,24 @@ CLI_DEFAULTS = Recipe(
     early_stopping=None,
 )
 
-_RECOMMENDED = Recipe()
+_RECOMMENDED = Recipe(schedule="cosine")
 
 
 def recommended() -> Recipe:
     """neuronless's recommended recipe for FANN users: one recipe for every data set.
 
-    Adam with learning rate 0.01 on mini-batches of 32 for 500 epochs, tanh hidden layers,
-    standardised inputs, Glorot initialisation, every training row used for training. It
-    differs from the ``neuronless train`` defaults (:data:`CLI_DEFAULTS`) in the learning rate
-    (0.01 instead of Adam's 0.001), the epochs (500 instead of 200) and in holding out no
-    validation rows (the CLI holds out 20 % and, without ``--early-stopping``, only reports on
-    them). ``benchmarks/fann_bench.py`` measures it against libfann on FANN's 16 benchmark
-    data sets; docs/performance.md has the results.
+    Adam on mini-batches of 32 for 500 epochs, its learning rate annealed from 0.01 to 0 on a
+    cosine (one step of the schedule per epoch), tanh hidden layers, standardised inputs,
+    Glorot initialisation, and every training row used for training. It differs from the
+    ``neuronless train`` defaults (:data:`CLI_DEFAULTS`) in the learning rate (0.01 instead of
+    Adam's 0.001), the cosine schedule (the CLI has none), the epochs (500 instead of 200) and
+    in holding out no validation rows (the CLI holds out 20 % and, without
+    ``--early-stopping``, only reports on them). ``benchmarks/fann_bench.py`` measures it
+    against libfann on FANN's 16 benchmark data sets; docs/performance.md has the results.
 
-    >>> recommended().learning_rate, recommended().batch_size, recommended().epochs
-    (0.01, 32, 500)
+    >>> r = recommended()
+    >>> r.learning_rate, r.schedule, r.batch_size, r.epochs, r.validation_fraction
+    (0.01, 'cosine', 32, 500, 0.0)
     """
     return _RECOMMENDED
 
@@ -258,7 +274,8 @@ def train(
     history = fit(
         net, model.inputs(X_tr).astype(dtype), encode(t_tr).astype(dtype),
         optimizer=recipe.make_optimizer(), epochs=recipe.epochs, batch_size=recipe.batch_size,
-        seed=seed, l2=recipe.l2, validation=validation, early_stopping=stopping, threads=threads,
+        seed=seed, l2=recipe.l2, schedule=recipe.make_schedule(), validation=validation,
+        early_stopping=stopping, threads=threads,
     )
     return model, history
 
