@@ -403,28 +403,48 @@ class IRpropMinus(_Rprop):
         np.copyto(a["prev_grads"], grads)
 
     def _fann_step(self, params: Array, grads: Array, state: State) -> None:
+        # Selections use exact arithmetic on boolean masks (x * 1 = x, x * 0 = 0, x + 0 = x)
+        # and copysign, which are cheaper than np.where/take/where= on long vectors.
         state.t += 1
         a = state.arrays
         steps, prev, s, fac = a["steps"], a["prev_grads"], a["scratch"], a["factor"]
-        keep, dec = a["increase"], a["decrease"]
-        np.maximum(steps, FANN_RPROP_STEP_FLOOR, out=steps)
+        keep, down = a["increase"], a["decrease"]
+        T = params.dtype.type
+        inc, dec = T(_c_float(self.eta_plus)), T(_c_float(self.eta_minus))
+        dmin, dmax = T(_c_float(self.step_min)), T(_c_float(self.step_max))
+        floor, zero = T(FANN_RPROP_STEP_FLOOR), T(0.0)
+        np.maximum(steps, floor, out=steps)
         np.multiply(prev, grads, out=s)
-        np.less(s, 0.0, out=dec)
-        np.logical_not(dec, out=keep)
-        fac.fill(_c_float(self.eta_plus))
-        np.copyto(fac, _c_float(self.eta_minus), where=dec)
+        np.greater_equal(s, zero, out=keep)  # FANN: prev_slope * slope >= 0
+        gap = T(inc - dec)
+        if T(gap + dec) == inc:  # factor = keep * (inc - dec) + dec, exactly inc or dec
+            np.multiply(keep, gap, out=fac)
+            fac += dec
+        else:
+            np.multiply(keep, inc, out=fac)
+            np.logical_not(keep, out=down)
+            np.multiply(down, dec, out=s)
+            fac += s
         steps *= fac
-        np.minimum(steps, _c_float(self.step_max), out=steps, where=keep)
-        np.maximum(steps, _c_float(self.step_min), out=steps, where=dec)
-        np.copyto(grads, 0.0, where=dec)
-        down = np.greater(grads, 0.0, out=dec)
-        np.copyto(s, steps)
-        np.negative(s, out=s, where=down)
+        if dmax >= floor:  # then a shrunk step never exceeds dmax: min() is FANN's
+            np.minimum(steps, dmax, out=steps)
+        else:
+            np.minimum(steps, dmax, out=steps, where=keep)
+        if dmin > floor * min(dec, inc):
+            np.logical_not(keep, out=down)
+            np.maximum(steps, dmin, out=steps, where=down)
+        np.multiply(grads, keep, out=prev)  # the slope, zeroed after a sign change
+        # move by -step where g > 0 (slope < 0), else by +step (also for g = 0, the quirk):
+        # 0 - g is -g, or +0 for g = +-0, so copysign gives exactly that
+        np.subtract(zero, prev, out=s)
+        np.copysign(steps, s, out=s)
         params += s
-        np.maximum(params, -FANN_WEIGHT_LIMIT, out=params, where=down)
-        np.logical_not(down, out=keep)
-        np.minimum(params, FANN_WEIGHT_LIMIT, out=params, where=keep)
-        np.copyto(prev, grads)
+        np.abs(params, out=s)
+        if s.max() > FANN_WEIGHT_LIMIT:  # FANN clips only the side a weight moved to
+            np.greater(prev, zero, out=down)
+            np.maximum(params, -FANN_WEIGHT_LIMIT, out=params, where=down)
+            np.logical_not(down, out=keep)
+            np.minimum(params, FANN_WEIGHT_LIMIT, out=params, where=keep)
 
 
 @dataclass(frozen=True)

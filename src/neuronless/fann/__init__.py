@@ -14,8 +14,22 @@ if TYPE_CHECKING:  # imported lazily below: files.fann_net imports this package'
     from ..files.fann_net import FannScaling as FannScaling
     from ..files.fann_net import load_net as load_net
     from ..files.fann_net_write import save_net as save_net
+    from .init import init_weights as init_weights
+    from .init import randomize_weights as randomize_weights
+    from .metrics import fann_errors as fann_errors
+    from .metrics import fann_mse as fann_mse
+    from .train import FannHistory as FannHistory
+    from .train import FannTrainer as FannTrainer
 
 _NET_FILES = ("FannNet", "FannScaling", "load_net")
+_TRAINING = {
+    "FannTrainer": ".train",
+    "FannHistory": ".train",
+    "init_weights": ".init",
+    "randomize_weights": ".init",
+    "fann_mse": ".metrics",
+    "fann_errors": ".metrics",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -23,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from .. import cascade
 
         return getattr(cascade, name)
+    if name in _TRAINING:  # FANN's training algorithms, init and error measures
+        from importlib import import_module
+
+        return getattr(import_module(_TRAINING[name], __name__), name)
     if name in _NET_FILES:
         from ..files import fann_net
 

@@ -193,6 +193,7 @@ class LibFann:
             "fann_train_epoch": (F, [P, P]),
             "fann_test_data": (F, [P, P]),
             "fann_cascadetrain_on_data": (None, [P, P, U, U, F]),
+            "fann_train_on_data": (None, [P, P, U, U, F]),
             "fann_create_train": (P, [U, U, U]),
             "fann_destroy_train": (None, [P]),
             "fann_read_train_from_file": (P, [ctypes.c_char_p]),

@@ -171,18 +171,36 @@ def _d_zero(y: Array, s_: Array, s: Any, out: Array) -> None:
     out.fill(0.0)
 
 
+def _consts(dtype: np.dtype[Any]) -> tuple[Any, ...]:
+    """FANN's clip bounds and 1 as scalars of ``dtype`` (NumPy is faster with typed scalars)."""
+    got = _CONSTS.get(dtype.char)
+    if got is None:
+        T = dtype.type
+        got = _CONSTS[dtype.char] = (T(_SIG_LO), T(_SIG_HI), T(-_SYM_LIM), T(_SYM_LIM), T(1.0))
+    return got
+
+
+_CONSTS: dict[str, tuple[Any, ...]] = {}
+
+
 def _d_sigmoid(y: Array, s_: Array, s: Any, out: Array) -> None:
-    np.clip(y, _SIG_LO, _SIG_HI, out=out)  # 2 s v (1 - v), v = clip(y, 0.01f, 0.99f)
-    t = 1.0 - out
-    out *= 2.0 * s
+    lo, hi, _, _, one = _consts(out.dtype)
+    np.maximum(y, lo, out=out)  # 2 s v (1 - v), v = clip(y, 0.01f, 0.99f)
+    np.minimum(out, hi, out=out)
+    t = np.subtract(one, out)
+    if not (isinstance(s, float) and s == 0.5):  # 2 s = 1: FANN's default, skip (exact)
+        out *= 2.0 * s
     out *= t
 
 
 def _d_sigmoid_symmetric(y: Array, s_: Array, s: Any, out: Array) -> None:
-    np.clip(y, -_SYM_LIM, _SYM_LIM, out=out)  # s (1 - v^2), v = clip(y, -0.98f, 0.98f)
+    _, _, lo, hi, one = _consts(out.dtype)
+    np.maximum(y, lo, out=out)  # s (1 - v^2), v = clip(y, -0.98f, 0.98f)
+    np.minimum(out, hi, out=out)
     np.multiply(out, out, out=out)
-    np.subtract(1.0, out, out=out)
-    np.multiply(s, out, out=out)
+    np.subtract(one, out, out=out)
+    if not (isinstance(s, float) and s == 1.0):
+        np.multiply(s, out, out=out)
 
 
 def _d_gaussian(y: Array, sm: Array, s: Any, out: Array) -> None:
