@@ -102,6 +102,18 @@ def test_candidate_gradients_match_finite_differences(rng):
     np.testing.assert_allclose(gV.ravel(), numeric[n_w:], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("fann_compatible", [False, True])
+def test_blocks_of_patterns_give_the_whole_batch_result(rng, fann_compatible):
+    pool = _Pool.build(FannParams())
+    A, E = _A(rng, 37), rng.normal(size=(37, 3))
+    W, V = rng.normal(size=(A.shape[1], pool.size)), rng.normal(size=(pool.size, 3))
+    whole = candidate_scores_and_grads(A, E, W, V, pool, fann_compatible, chunk=1000)
+    for chunk in (1, 5, 36):
+        parts = candidate_scores_and_grads(A, E, W, V, pool, fann_compatible, chunk=chunk)
+        for x, y in zip(whole, parts, strict=True):
+            np.testing.assert_allclose(y, x, rtol=1e-10, atol=1e-12)
+
+
 def test_fann_mode_halves_input_gradients_where_fanns_derivative_is_exact(rng):
     # For candidates libfann passes the unscaled sum, so its gaussian and sin/cos derivatives
     # are exact there; what remains is its input-slope formula without the factor 2.
@@ -192,10 +204,11 @@ def test_grown_net_is_one_unit_per_hidden_layer_with_each_units_activation():
     assert all(u.activation in text for u in report.units)
 
 
-def test_same_seed_same_net():
+@pytest.mark.parametrize("threads", ["auto", 1])
+def test_same_seed_same_net(threads):
     X, Y = _parity(4)
     a, ra = cascade_train(X, Y, max_neurons=3, seed=7)
-    b, rb = cascade_train(X, Y, max_neurons=3, seed=7)
+    b, rb = cascade_train(X, Y, max_neurons=3, seed=7, threads=threads)
     np.testing.assert_array_equal(a.params, b.params)
     assert ra.mse == rb.mse
 
@@ -368,6 +381,8 @@ def test_float64_and_tanh_error_with_symmetric_outputs():
         ({"output_steepness": 0.0}, "output_steepness"),
         ({"dtype": np.int32}, "dtype"),
         ({"params": {"cascade_max_out_epochs": 3}}, "FannParams"),
+        ({"threads": 0}, "threads"),
+        ({"threads": "many"}, "threads"),
     ],
 )
 def test_bad_configuration_is_one_clear_error(kwargs, match):

@@ -45,6 +45,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ from .fann.metrics import (
 from .fann.params import FannParams, fann_name, to_neuronless
 from .network import Network, Seed, as_generator
 from .optimizers import IRpropMinus, Quickprop, State
+from .training import SMALL_NET_PARAMS
 
 Array = NDArray[Any]
 CascadeCallback = Callable[[Network, "CascadeReport"], Any]
@@ -75,6 +77,10 @@ CANDIDATE_SCALE_MIN, CANDIDATE_SCALE_MAX = 0.5, 8.0
 #: taking their derivative (fann.md 4); on tanh(u) both are |tanh u| <= 0.98f
 SIGMOID_SYMMETRIC_CLIP = float(np.float32(0.98))
 GAUSSIAN_U_MAX = 64.0
+#: candidates x patterns per block in candidate training, so the temporaries of one block stay
+#: in the CPU cache (1 BLAS thread, parity13/thyroid/mushroom: blocks of 1-2k patterns x 80
+#: candidates were 10-50 % faster than whole-batch arrays or blocks of a few hundred patterns)
+CHUNK_ELEMENTS = 1 << 17
 
 
 # ------------------------------------------------------------------------ report
@@ -291,6 +297,7 @@ def candidate_scores_and_grads(
     V: Array,
     pool: _Pool,
     fann_compatible: bool = False,
+    chunk: int | None = None,
 ) -> tuple[Array, Array, Array]:
     """Cascade2's candidate scores and the descent gradients of ``-score``.
 
@@ -303,16 +310,25 @@ def candidate_scores_and_grads(
     ``-score`` (with ``fann_compatible``, libfann's: half the input-weight gradient and its
     derivative quirks).
     """
-    a, d = candidate_forward(A, W, pool, fann_compatible)
-    G = a @ E  # (C, n_out): sum_p a_pc E_po
-    aa = np.einsum("cp,cp->c", a, a)
+    C = W.shape[1]
+    rows = max(1, CHUNK_ELEMENTS // C) if chunk is None else int(chunk)
     vv = np.einsum("co,co->c", V, V)
+    G = np.zeros((C, E.shape[1]), dtype=A.dtype)  # sum_p a_pc E_po
+    aa = np.zeros(C, dtype=A.dtype)  # sum_p a_pc^2
+    grad_W: Array = np.zeros((C, A.shape[1]), dtype=A.dtype)
+    vv_col = vv[:, None]
+    for start in range(0, A.shape[0], rows):  # blocks of patterns: temporaries stay in cache
+        Ab, Eb = A[start:start + rows], E[start:start + rows]
+        a, d = candidate_forward(Ab, W, pool, fann_compatible)
+        G += a @ Eb
+        aa += np.einsum("cp,cp->c", a, a)
+        err = V @ Eb.T  # becomes sum_o (a V_co - E_po) V_co, per candidate and pattern
+        np.subtract(a * vv_col, err, out=err)
+        err *= d
+        grad_W += err @ Ab
     scores: Array = 2.0 * np.einsum("co,co->c", V, G) - aa * vv
     grad_V: Array = 2.0 * (V * aa[:, None] - G)
-    err = a * vv[:, None]  # sum_o (a V_co - E_po) V_co, per candidate and pattern
-    err -= V @ E.T
-    err *= d
-    grad_W: Array = (err @ A).T
+    grad_W = grad_W.T
     if not fann_compatible:
         grad_W *= 2.0
     return scores, grad_W, grad_V
@@ -584,6 +600,7 @@ def cascade_train(
     dtype: DTypeLike = np.float32,
     callback: CascadeCallback | None = None,
     verbose: bool = False,
+    threads: int | str | None = "auto",
 ) -> tuple[Network, CascadeReport]:
     """Grow a shortcut network with Cascade2 (libfann's ``fann_cascadetrain_on_data``).
 
@@ -617,6 +634,10 @@ def cascade_train(
         stops growing (the final output training still runs).
     verbose : bool
         Print one line per output training to stderr.
+    threads : int, "auto" or None
+        BLAS threads while training, as in :func:`~neuronless.training.fit`: "auto" uses one
+        thread when the candidates' weights are fewer than ``SMALL_NET_PARAMS`` (their matrix
+        products are too small to share out); None leaves BLAS alone.
 
     Returns
     -------
@@ -666,6 +687,35 @@ def cascade_train(
                    bool(fann_compatible), m)
     pool = _Pool.build(p)
 
+    n_cand_weights = pool.size * (n_in + max_neurons + 1 + n_out)
+    with _blas_threads(threads, n_cand_weights):
+        return _grow(Xa, T, max_neurons, float(desired_error), setup, pool, rng, callback,
+                     verbose, out_ours, out_s, dt)
+
+
+def _blas_threads(threads: int | str | None, n_weights: int) -> AbstractContextManager[Any]:
+    if threads is None or (threads == "auto" and n_weights >= SMALL_NET_PARAMS):
+        return nullcontext()
+    if threads == "auto":
+        threads = 1
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads must be a positive integer, 'auto' or None; got {threads!r}.")
+    from threadpoolctl import threadpool_limits
+
+    limiter: AbstractContextManager[Any] = threadpool_limits(limits=threads, user_api="blas")
+    return limiter
+
+
+def _grow(
+    Xa: Array, T: Array, max_neurons: int, desired_error: float, setup: _Setup, pool: _Pool,
+    rng: np.random.Generator, callback: CascadeCallback | None, verbose: bool, out_ours: str,
+    out_s: float, dt: np.dtype[Any],
+) -> tuple[Network, CascadeReport]:
+    """The growth loop of :func:`cascade_train` (arguments checked)."""
+    p = setup.params
+    out_name = setup.out_name
+    m, n_in = Xa.shape
+    n_out = T.shape[1]
     start = time.perf_counter()
     net = Network.create([n_in, n_out], output=out_ours, steepness=out_s, shortcut=True,
                          init="uniform", seed=rng, dtype=dt)
