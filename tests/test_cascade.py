@@ -241,6 +241,46 @@ def test_stagnation_rule_by_hand():
     assert rule.deadline == 2
 
 
+def _scripted_candidates(monkeypatch, best_scores, params):
+    """Run the candidate loop on scores from a script (the best candidate's score per epoch)."""
+    from neuronless import cascade
+
+    script = iter(best_scores)
+
+    def fake(A, E, W, V, pool, fann_compatible=False, chunk=None):
+        scores = np.full(W.shape[1], -1e9)
+        scores[3] = next(script)
+        return scores, np.zeros_like(W), np.zeros_like(V)
+
+    monkeypatch.setattr(cascade, "candidate_scores_and_grads", fake)
+    pool = _Pool.build(params)
+    setup = _Setup(params, "rprop", "linear", "mse", "linear", get_activation("identity"), 0.5,
+                   0.5, True, 4)
+    A, E = np.ones((4, 2)), np.full((4, 1), 0.5)  # SSE = 1
+    best, score, _, _, epochs = cascade._train_candidates(A, E, pool, setup,
+                                                          np.random.default_rng(0), 0, 1)
+    assert best == 3
+    return score, epochs
+
+
+def test_candidate_stagnation_as_scripted(monkeypatch):
+    p = FannParams(cascade_min_cand_epochs=0, cascade_candidate_stagnation_epochs=2,
+                   cascade_candidate_change_fraction=0.1)
+    # -0.5 never beats target 0; 0.4 does (epoch 1: deadline 3); 0.42, 0.41 stay within 10 %
+    assert _scripted_candidates(monkeypatch, [-0.5, 0.4, 0.42, 0.41, 0.43], p) == (0.41, 4)
+    p = p.replace(cascade_min_cand_epochs=6)  # the same, held back until epoch 6
+    assert _scripted_candidates(monkeypatch, [-0.5, 0.4, 0.42, 0.41, 0.43, 0.4, 0.4, 9],
+                                p) == (0.4, 7)
+    p = p.replace(cascade_max_cand_epochs=3, cascade_min_cand_epochs=50)
+    assert _scripted_candidates(monkeypatch, [0.1, 0.2, 0.3, 0.4], p) == (0.3, 3)
+
+
+def test_candidate_limit_as_scripted(monkeypatch):
+    # libfann stops when best / SSE > cascade_candidate_limit; SSE is 1 here
+    p = FannParams(cascade_candidate_limit=0.5)
+    assert _scripted_candidates(monkeypatch, [0.1, 0.3, 0.6, 0.7], p) == (0.6, 3)
+
+
 def _regression(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     X = rng.uniform(-1, 1, size=(60, 2))
     return X, np.sin(3 * X[:, :1]) * X[:, 1:]
