@@ -475,3 +475,89 @@ def test_changing_params_keeps_the_state(rng):
     assert grown.any()  # the new factor applies to the kept steps
     trainer.reset()
     assert not trainer._states
+
+
+# ----------------------------------------------------------------- command line
+@pytest.fixture
+def iris_csv(tmp_path):
+    from neuronless import datasets
+
+    ds = datasets.iris()
+    names = np.array(["setosa", "versicolor", "virginica"])
+    lines = ["sl,sw,pl,pw,species"] + [",".join([*map(str, x), names[y]])
+                                        for x, y in zip(ds.X, ds.y, strict=True)]
+    path = tmp_path / "iris.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_trains_fann_compatible(tmp_path, iris_csv, capsys):
+    from neuronless.cli import main
+    from neuronless.model import Model
+
+    out = tmp_path / "iris.nless"
+    assert main(["train", str(iris_csv), "-o", str(out), "--fann-compatible", "--epochs", "300",
+                 "--layers", "8"]) == 0
+    captured = capsys.readouterr()
+    assert "FANN-compatible training: rprop, tanh error function" in captured.err
+    assert "FANN MSE" in captured.err
+    accuracy = float(captured.out.split("validation accuracy ")[1].split("%")[0])
+    assert accuracy > 80.0
+    model, meta = Model.load(out)
+    assert meta["optimizer"] == "rprop"
+    assert model.net.sizes == (4, 8, 3)  # one sigmoid output per class, as FANN users do
+    assert model.net.layers[-1].name == "sigmoid"
+    assert main(["evaluate", str(out), str(iris_csv)]) == 0
+
+
+def test_cli_fann_only_algorithms_imply_fann_mode(tmp_path, iris_csv, capsys):
+    from neuronless.cli import main
+
+    for alg, extra in (("sarprop", []), ("incremental", ["--lr", "0.1"]),
+                       ("batch", ["--lr", "1.0"])):
+        out = tmp_path / f"{alg}.nless"
+        assert main(["train", str(iris_csv), "-o", str(out), "--optimizer", alg, "--epochs",
+                     "20", "--error-function", "linear", *extra]) == 0
+        err = capsys.readouterr().err
+        assert f"FANN-compatible training: {alg}, linear error function" in err
+        assert out.exists()
+
+
+def test_cli_fann_desired_error_stops(tmp_path, capsys):
+    from neuronless.cli import main
+
+    data = tmp_path / "xor.csv"
+    data.write_text("a,b,y\n-1,-1,0\n-1,1,1\n1,-1,1\n1,1,0\n", encoding="utf-8")
+    out = tmp_path / "xor.nless"
+    assert main(["train", str(data), "-o", str(out), "--fann-compatible", "--optimizer",
+                 "quickprop", "--epochs", "5000", "--desired-error", "0.001",
+                 "--validation-fraction", "0", "--seed", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "desired error (FANN MSE)" in captured.out
+    epochs = int(captured.err.split("after ")[1].split(" epochs")[0])
+    assert epochs < 5000
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fann-compatible", "--optimizer", "adam"], "FANN's algorithms"),
+        (["--error-function", "linear"], "applies only with --fann-compatible"),
+        (["--fann-compatible", "--lr", "0.1"], "--lr does not apply to FANN's rprop"),
+        (["--optimizer", "sarprop", "--lr", "0.1"], "--lr does not apply to FANN's sarprop"),
+        (["--fann-compatible", "--batch-size", "8"], "--batch-size does not apply"),
+        (["--optimizer", "incremental", "--loss", "mse"], "--loss does not apply"),
+        (["--fann-compatible", "--early-stopping", "5"], "--early-stopping does not apply"),
+        (["--fann-compatible", "--hidden", "elu"], "FANN activation"),
+        (["--desired-error", "0.1"], "--desired-error"),
+    ],
+)
+def test_cli_fann_flag_conflicts_are_one_line(tmp_path, iris_csv, capsys, extra, message):
+    from neuronless.cli import main
+
+    out = tmp_path / "m.nless"
+    assert main(["train", str(iris_csv), *extra, "-o", str(out), "--epochs", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert message in err[0]
+    assert not out.exists()

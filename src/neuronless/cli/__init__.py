@@ -49,7 +49,16 @@ def _build_parser() -> _Parser:
     train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
     train.add_argument("--loss", choices=sorted(LOSSES),
                        help="default: cross-entropy for classes, MSE for regression")
-    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="adam")
+    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=None,
+                       help="default adam (rprop with --fann-compatible); sarprop, incremental "
+                       "and batch are FANN's algorithms and imply --fann-compatible")
+    train.add_argument("--fann-compatible", action="store_true",
+                       help="train exactly as libfann does: FANN's algorithm (--optimizer rprop, "
+                       "quickprop, sarprop, incremental or batch; default rprop), FANN's MSE, "
+                       "error function, derivatives and U[-0.1, 0.1] init; sigmoid outputs (one "
+                       "per class) or linear for regression; --desired-error stops on FANN's MSE")
+    train.add_argument("--error-function", choices=["tanh", "linear"], default=None,
+                       help="--fann-compatible: FANN's error function (default tanh)")
     train.add_argument("--epochs", type=_positive_int, default=200,
                        help="epochs (iterations for lbfgs/cg)")
     train.add_argument("--batch-size", type=_positive_int, default=None,
@@ -71,7 +80,8 @@ def _build_parser() -> _Parser:
                        help="--optimizer cascade: hidden units to grow at most (default 30)")
     train.add_argument("--desired-error", type=_float_in(0.0, math.inf, False, True),
                        default=None, metavar="MSE",
-                       help="--optimizer cascade: stop growing at this FANN MSE (default 0)")
+                       help="--optimizer cascade: stop growing at this FANN MSE (default 0); "
+                       "--fann-compatible: stop training at this FANN MSE")
     train.add_argument("--scale", choices=["standard", "minmax", "none"], default="standard")
     train.set_defaults(func=_train)
 

@@ -17,7 +17,11 @@ from ..errors import ConfigError
 
 Array = NDArray[Any]
 OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
-                     "quickprop", "lbfgs", "cg", "cascade"]
+                     "quickprop", "lbfgs", "cg", "cascade", "sarprop", "incremental", "batch"]
+#: optimizers that exist only as FANN's training algorithms: they imply --fann-compatible
+FANN_ONLY_OPTIMIZERS = ("sarprop", "incremental", "batch")
+#: optimizers --fann-compatible accepts (FANN's training_algorithm names)
+FANN_OPTIMIZERS = ("rprop", "quickprop", "sarprop", "incremental", "batch")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -25,12 +25,13 @@ def _train(args: argparse.Namespace) -> int:
     from ..optimizers import OPTIMIZERS
     from ..training import EarlyStopping, History, fit
 
+    fann_mode = _check_fann_flags(args)
     whole_batch = args.optimizer in ("lbfgs", "cg")
     cascade = args.optimizer == "cascade"
     cascade_report: Any = None
     if cascade:
         _check_cascade_flags(args)
-    elif args.max_neurons is not None or args.desired_error is not None:
+    elif args.max_neurons is not None or (args.desired_error is not None and not fann_mode):
         raise ConfigError(
             "--max-neurons and --desired-error apply only to --optimizer cascade; leave them "
             "out or add --optimizer cascade."
@@ -95,10 +96,14 @@ def _train(args: argparse.Namespace) -> int:
         target_scaler = scaler_types[args.scale]().fit(t_tr) if args.scale != "none" else None
         Y_tr = target_scaler.transform(t_tr) if target_scaler is not None else t_tr
         Y_val = (target_scaler.transform(t_val) if target_scaler is not None else t_val) if t_val is not None else None
-    elif labels.n_classes == 2:
-        n_out, output = 1, "sigmoid"
-        Y_tr = t_tr.reshape(-1, 1).astype(np.float64)
-        Y_val = None if t_val is None else t_val.reshape(-1, 1).astype(np.float64)
+    elif labels.n_classes == 2 or fann_mode:  # FANN: one sigmoid unit per class
+        n_out, output = (1 if labels.n_classes == 2 else labels.n_classes), "sigmoid"
+        if n_out == 1:
+            Y_tr = t_tr.reshape(-1, 1).astype(np.float64)
+            Y_val = None if t_val is None else t_val.reshape(-1, 1).astype(np.float64)
+        else:
+            Y_tr = one_hot(t_tr, n_out, dtype=np.float64)
+            Y_val = None if t_val is None else one_hot(t_val, n_out, dtype=np.float64)
     else:
         n_out, output = labels.n_classes, "softmax"
         Y_tr = one_hot(t_tr, labels.n_classes, dtype=np.float64)
@@ -106,7 +111,7 @@ def _train(args: argparse.Namespace) -> int:
 
     layers = [16] if args.layers is None else args.layers
     net = Network.create([X.shape[1], *layers, n_out], hidden=args.hidden, output=output,
-                         seed=args.seed)
+                         seed=args.seed, init="uniform" if fann_mode else "auto")
     model = Model(net, task, labels, scaler, target_scaler, list(ds.feature_names),
                   list(ds.target_names))
     Xs_tr = model.inputs(X_tr)
@@ -122,7 +127,10 @@ def _train(args: argparse.Namespace) -> int:
 
     notes: list[str] = []
     start = time.perf_counter()
-    if cascade:
+    if fann_mode:
+        history = _fann_fit(args, net, Xs_tr, Y_tr)
+        seconds = time.perf_counter() - start
+    elif cascade:
         net, history, cascade_report = _cascade_fit(args, Xs_tr, Y_tr)
         model.net = net
         seconds = time.perf_counter() - start
@@ -193,6 +201,68 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{summary} after {n_epochs} epochs{grown}{stopped}, "
           f"{seconds:.2f} s; model saved to {args.output}")
     return 0
+
+
+def _check_fann_flags(args: argparse.Namespace) -> bool:
+    """Resolve --optimizer's default; return whether training is FANN-compatible (FannTrainer)
+    and refuse flags that FANN's training would silently ignore."""
+    from ._common import FANN_ONLY_OPTIMIZERS, FANN_OPTIMIZERS
+
+    fann_mode = bool(args.fann_compatible) or args.optimizer in FANN_ONLY_OPTIMIZERS
+    if args.optimizer is None:
+        args.optimizer = "rprop" if fann_mode else "adam"
+    if not fann_mode:
+        if args.error_function is not None:
+            raise ConfigError(
+                "--error-function is FANN's (tanh or linear) and applies only with "
+                "--fann-compatible; leave it out or add --fann-compatible."
+            )
+        return False
+    if args.optimizer not in FANN_OPTIMIZERS:
+        raise ConfigError(
+            f"--fann-compatible trains with FANN's algorithms ({', '.join(FANN_OPTIMIZERS)}); "
+            f"got --optimizer {args.optimizer}. Pick one of those or leave --fann-compatible out."
+        )
+    if args.lr is not None and args.optimizer in ("rprop", "sarprop"):
+        raise ConfigError(
+            f"--lr does not apply to FANN's {args.optimizer} (it adapts a step per weight); "
+            "leave --lr out or pick quickprop, batch or incremental."
+        )
+    for flag, given in (("--loss", args.loss is not None), ("--l2", args.l2 != 0.0),
+                        ("--batch-size", args.batch_size is not None),
+                        ("--early-stopping", args.early_stopping is not None),
+                        ("--checkpoint", args.checkpoint is not None),
+                        ("--resume", args.resume is not None),
+                        ("--max-neurons", args.max_neurons is not None)):
+        if given:
+            raise ConfigError(
+                f"{flag} does not apply to FANN-compatible training (FANN trains on its MSE "
+                f"with {args.optimizer}"
+                + (", one pattern at a time" if args.optimizer == "incremental" else
+                   ", whole batch") + "); leave it out, or drop --fann-compatible."
+            )
+    return True
+
+
+def _fann_fit(args: argparse.Namespace, net: Any, X: Array, Y: Array) -> Any:
+    """Train with FANN's algorithm (FannTrainer, FANN-compatible); a training History."""
+    from ..fann.params import FannParams
+    from ..fann.train import FannTrainer
+    from ..training import History
+
+    params = FannParams(training_algorithm=args.optimizer,
+                        train_error_function=args.error_function or "tanh",
+                        learning_rate=0.7 if args.lr is None else args.lr)
+    trainer = FannTrainer(net, params, fann_compatible=True)
+    desired = 0.0 if args.desired_error is None else args.desired_error
+    print(f"FANN-compatible training: {args.optimizer}, {params.train_error_function} error "
+          f"function, up to {args.epochs} epochs, desired MSE {desired:g}", file=sys.stderr)
+    h = trainer.train_on_data(X, Y, args.epochs, desired)
+    reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
+    print(f"FANN MSE {h.mse[-1]:.6g}, bit fail {h.bit_fail[-1]} after {len(h)} epochs",
+          file=sys.stderr)
+    return History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
+                   stopped_reason=reason)
 
 
 def _check_cascade_flags(args: argparse.Namespace) -> None:
