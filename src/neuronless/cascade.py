@@ -11,8 +11,9 @@ n_out``) and a :class:`CascadeReport` of what was grown. It follows libfann 2.2'
   outputs are computed once per stage and every epoch is two matrix products;
 * all candidates (activation functions x steepnesses x groups) are trained at once: their
   net inputs are one product ``A @ W_cand``, each candidate is trained to reduce the residual
-  directly (Cascade2's score ``SSE - sum (a v - e)^2``), and the activation functions are the
-  only Python loop;
+  directly (Cascade2's score ``SSE - sum (a v - e)^2``), FANN's ten default functions are
+  evaluated as four families (tanh, Gaussian, Elliot, sine with a phase), and the only Python
+  loops are over those families and over blocks of patterns (so temporaries stay in cache);
 * the winner is installed as a new hidden layer of one unit, its output weights scaled by
   ``cascade_weight_multiplier``, by building a new Network and copying every weight.
 
@@ -24,13 +25,13 @@ its step rules (``IRpropMinus``/``Quickprop(fann_compatible=True)``), its deriva
 (:mod:`neuronless.fann.metrics`; for candidates libfann passes the *unscaled* net input, which
 makes its Gaussian and sine derivatives exact there and its Elliot one not) and its
 candidate input slopes without the factor 2; ``fann_compatible=False`` uses the published
-step rules and exact gradients. MSE, bit fail and error functions are FANN's in both modes. Two deliberate differences from libfann, in both
-modes: a stage that reaches the desired error stops *before* its weight update (libfann
-measures the error, then updates once more, so its net no longer has the error it reported),
-and the candidates' score starts from the sum of squared errors of the current residual
-(libfann uses the one accumulated during the last output epoch, one update earlier).
-libfann's clamp of the net input to +-150/steepness is not applied, so an installed unit
-computes exactly what :meth:`Network.forward` computes.
+step rules and exact gradients. MSE, bit fail and error functions are FANN's in both modes.
+Deliberate differences from libfann, in both modes: a stage that reaches the desired error
+stops *before* its weight update (libfann measures the error, then updates once more, so its
+net no longer has the error it reported); the candidates' score starts from the sum of squared
+errors of the current residual (libfann uses the one accumulated during the last output epoch,
+one update earlier); and libfann's clamp of the net input to +-150/steepness is not applied,
+so an installed unit computes exactly what :meth:`Network.forward` computes.
 
 >>> import numpy as np, neuronless as nl
 >>> X, y = nl.datasets.xor()
