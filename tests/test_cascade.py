@@ -50,9 +50,17 @@ def _A(rng: np.random.Generator, m: int = 7, n: int = 3) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ candidate maths
-def test_candidate_outputs_and_derivatives_match_the_activation_registry(rng):
-    pool = _Pool.build(FannParams())
-    assert pool.size == 80  # 10 functions x 4 steepnesses x 2 groups, FANN's default
+OTHER_POOL = ("linear", "sigmoid_stepwise", "linear_piece_symmetric", "elliot", "cos",
+              "threshold_symmetric", "sigmoid_symmetric_stepwise", "linear_piece")
+
+
+@pytest.mark.parametrize("functions", [None, OTHER_POOL])
+def test_candidate_outputs_and_derivatives_match_the_activation_registry(rng, functions):
+    params = FannParams() if functions is None else FannParams(
+        cascade_activation_functions=functions)
+    pool = _Pool.build(params)
+    if functions is None:
+        assert pool.size == 80  # 10 functions x 4 steepnesses x 2 groups, FANN's default
     A = _A(rng, 9)
     W = rng.normal(size=(A.shape[1], pool.size))
     a, d = candidate_forward(A, W, pool, fann_compatible=False)
@@ -63,6 +71,15 @@ def test_candidate_outputs_and_derivatives_match_the_activation_registry(rng):
         x = S[j] * s
         np.testing.assert_allclose(a[j], act.f(x), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(d[j], act.df(x, act.f(x)) * s, rtol=1e-10, atol=1e-12)
+
+
+def test_other_candidate_pools_train(rng):
+    X, Y = _regression(rng)
+    _, rep = cascade_train(X, Y, max_neurons=3, seed=0, params=FannParams(
+        cascade_activation_functions=OTHER_POOL))
+    assert len(rep.units) == 3
+    assert rep.mse[-1] < rep.mse[0]
+    assert {u.activation for u in rep.units} <= set(OTHER_POOL)
 
 
 def test_cascade2_score_by_hand():
@@ -422,6 +439,8 @@ def test_float64_and_tanh_error_with_symmetric_outputs():
         ({"dtype": np.int32}, "dtype"),
         ({"params": {"cascade_max_out_epochs": 3}}, "FannParams"),
         ({"threads": 0}, "threads"),
+        ({"params": FannParams(cascade_activation_functions=("threshold", "sigmoid"))},
+         "THRESHOLD"),
         ({"threads": "many"}, "threads"),
     ],
 )

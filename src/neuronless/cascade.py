@@ -686,6 +686,11 @@ def cascade_train(
     setup = _Setup(p, algo, error_function, p.train_stop_function, out_name,
                    get_activation(out_ours), float(output_steepness), out_s,
                    bool(fann_compatible), m)
+    if "threshold" in p.cascade_activation_functions:
+        raise ConfigError(
+            "cascade_activation_functions cannot hold 'threshold': FANN cannot train a "
+            "THRESHOLD unit (FANN_E_CANT_TRAIN_ACTIVATION); remove it from the pool."
+        )
     pool = _Pool.build(p)
 
     n_cand_weights = pool.size * (n_in + max_neurons + 1 + n_out)
