@@ -20,6 +20,7 @@ only, never a network.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol
@@ -409,15 +410,12 @@ class IRpropMinus(_Rprop):
         a = state.arrays
         steps, prev, s, fac = a["steps"], a["prev_grads"], a["scratch"], a["factor"]
         keep, down = a["increase"], a["decrease"]
-        T = params.dtype.type
-        inc, dec = T(_c_float(self.eta_plus)), T(_c_float(self.eta_minus))
-        dmin, dmax = T(_c_float(self.step_min)), T(_c_float(self.step_max))
-        floor, zero = T(FANN_RPROP_STEP_FLOOR), T(0.0)
+        inc, dec, dmin, dmax, floor, zero, gap = _fann_rprop_constants(
+            params.dtype.char, self.eta_plus, self.eta_minus, self.step_min, self.step_max)
         np.maximum(steps, floor, out=steps)
         np.multiply(prev, grads, out=s)
         np.greater_equal(s, zero, out=keep)  # FANN: prev_slope * slope >= 0
-        gap = T(inc - dec)
-        if T(gap + dec) == inc:  # factor = keep * (inc - dec) + dec, exactly inc or dec
+        if gap is not None:  # factor = keep * (inc - dec) + dec, exactly inc or dec
             np.multiply(keep, gap, out=fac)
             fac += dec
         else:
@@ -445,6 +443,18 @@ class IRpropMinus(_Rprop):
             np.maximum(params, -FANN_WEIGHT_LIMIT, out=params, where=down)
             np.logical_not(down, out=keep)
             np.minimum(params, FANN_WEIGHT_LIMIT, out=params, where=keep)
+
+
+@functools.lru_cache(maxsize=64)
+def _fann_rprop_constants(char: str, eta_plus: float, eta_minus: float, step_min: float,
+                          step_max: float) -> tuple[Any, ...]:
+    """FANN's iRPROP- constants as scalars of the weight type (C floats, as FANN keeps them);
+    ``gap`` = inc - dec if ``gap + dec`` gives back inc exactly, else None."""
+    T = np.dtype(char).type
+    inc, dec = T(_c_float(eta_plus)), T(_c_float(eta_minus))
+    gap = T(inc - dec)
+    return (inc, dec, T(_c_float(step_min)), T(_c_float(step_max)), T(FANN_RPROP_STEP_FLOOR),
+            T(0.0), gap if T(gap + dec) == inc else None)
 
 
 @dataclass(frozen=True)

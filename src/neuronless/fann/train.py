@@ -35,7 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -221,12 +221,11 @@ class _Layer:
 
 
 class _Buffers:
-    """Forward and backward buffers for one batch size.
-
-    LAYER nets keep every layer's output in a column-major buffer with a trailing column of
-    ones (FANN's bias neuron), so one matrix product per layer and direction covers weights
-    and bias (``fused``); the first layer reads the data itself. SHORTCUT nets keep one wide
-    row-major buffer ``[X | y_1 | y_2 | ...]`` and add the bias separately.
+    """Forward and backward buffers for one batch size, all C-contiguous (``np.dot`` writes
+    into them directly; it is cheaper than ``np.matmul`` for the small matrices of FANN's
+    nets). LAYER nets: layer ``k`` reads ``y[k - 1]`` (the first reads the data itself).
+    SHORTCUT nets: one wide buffer ``[X | y_1 | y_2 | ...]``; layer ``k`` reads its first
+    ``fan_in[k]`` columns.
     """
 
     def __init__(self, net: Network, layers: list[_Layer], m: int) -> None:
@@ -234,35 +233,28 @@ class _Buffers:
         sizes = net.sizes
         L = len(layers)
         self.m = m
-        self.ones = np.ones((1, m), dt)
+        self.ones = np.ones(m, dt)
+        self.y = [np.empty((m, n), dt) for n in sizes[1:]]
+        self.delta = [np.empty((m, n), dt) for n in sizes[1:]]
         self.cat: Array | None = None
-        order: Literal["C", "F"]
-        if net.shortcut:  # [X | y_1 | y_2 | ...]: layer k reads its first fan_in[k] columns
-            order = "C"
-            self.y = [np.empty((m, n), dt) for n in sizes[1:]]
+        if net.shortcut:
             self.cat = np.empty((m, sum(sizes[:-1])), dt)
             offs = np.cumsum([0, *sizes[:-1]])
             self.ins = [self.cat[:, :f] for f in net.fan_ins]
             self.cat_out = [self.cat[:, offs[k + 1]: offs[k + 1] + sizes[k + 1]]
                             for k in range(L - 1)]
             self.gcat = np.empty((m, net.fan_ins[-1]), dt)
-            self.gtmp = np.empty((m, net.fan_ins[-1]), dt)
+            self.gtmp = [np.empty((m, f), dt) for f in net.fan_ins]
             self.errs = [self.gcat[:, offs[k + 1]: offs[k + 1] + sizes[k + 1]]
                          for k in range(L - 1)]
-            self.fused = [False] * L
         else:
-            order = "F"
-            ext = [np.ones((m, n + 1), dt, order="F") for n in sizes[1:-1]]
-            self.y = [e[:, :-1] for e in ext] + [np.empty((m, sizes[-1]), dt, order="F")]
-            self.ins = [np.empty((m, sizes[0]), dt), *ext]  # ins[0] is set to the data
-            self.fused = [False] + [True] * (L - 1)
-        self.delta = [np.empty((m, n), dt, order=order) for n in sizes[1:]]
-        self.x = [np.empty((m, ly.n), dt, order=order) if ly.needs_x else None for ly in layers]
-        self.scratch = [np.empty((m, n), dt, order=order) for n in sizes[1:]]
-        self.bmask = [np.empty((m, n), bool, order=order) for n in sizes[1:]]
-        self.absdiff = np.empty((m, sizes[-1]), dt, order=order)
-        self.tmp = np.empty((m, sizes[-1]), dt, order=order)
-        self.bits = np.empty((m, sizes[-1]), bool, order=order)
+            self.ins = [np.empty((m, sizes[0]), dt), *self.y[:-1]]  # ins[0]: the data
+        self.x = [np.empty((m, ly.n), dt) if ly.needs_x else None for ly in layers]
+        self.scratch = [np.empty((m, n), dt) for n in sizes[1:]]
+        self.bmask = [np.empty((m, n), bool) for n in sizes[1:]]
+        self.absdiff = np.empty((m, sizes[-1]), dt)
+        self.tmp = np.empty((m, sizes[-1]), dt)
+        self.bits = np.empty((m, sizes[-1]), bool)
 
     def set_input(self, X: Array) -> None:
         if self.cat is not None:
@@ -512,11 +504,8 @@ class FannTrainer:
         last = len(self.layers) - 1
         for k, (ly, W) in enumerate(zip(self.layers, self.net.weights, strict=True)):
             y = b.y[k]
-            if b.fused[k]:
-                np.matmul(b.ins[k], W, out=y)
-            else:
-                np.matmul(b.ins[k], W[:-1], out=y)
-                y += W[-1]
+            np.dot(b.ins[k], W[:-1], out=y)
+            y += W[-1]
             ly.activate(y, b.x[k])
             if b.cat is not None and k < last:
                 np.copyto(b.cat_out[k], y)
@@ -527,22 +516,21 @@ class FannTrainer:
         """MSE and bit fail of the last forward pass; with ``transform``, ``b.delta[-1]`` gets
         ``-E(diff)`` (FANN's error function of ``diff = target - y``, negated, so that the
         deltas backpropagated from it give ``-slope`` directly)."""
-        if self._bits_from is not None:
-            self.last_bit_fail  # noqa: B018 (count before the buffer is reused)
         d = b.delta[-1]
         one = self._one
         np.subtract(b.y[-1], Y, out=d)  # -diff (exact negation of FANN's target - y)
         if self._halve is not None:
             d *= self._halve
-        flat = d.reshape(-1, order="A")
+        flat = d.reshape(-1)
         mse = float(np.dot(flat, flat)) / flat.size
         a = b.absdiff
         np.abs(d, out=a)
         bits = -1
         if count_bits:
             np.greater_equal(a, self._bit_limit, out=b.bits)
-            bits = int(np.count_nonzero(b.bits))
-        else:
+            bits = self._bit_fail = int(np.count_nonzero(b.bits))
+            self._bits_from = None
+        else:  # counted from b.absdiff if last_bit_fail is read before b is reused
             self._bits_from = b
         if transform and self.params.train_error_function == "tanh":
             # -ln((1 + diff) / (1 - diff)) = -ln((1 - d) / (1 + d)) with d = -diff, bit for bit
@@ -600,10 +588,10 @@ class FannTrainer:
                 W_in = net.weights[k][:-1]
                 if shortcut:
                     f = net.fan_ins[k]
-                    np.matmul(d, W_in.T, out=b.gtmp[:, :f])
-                    b.gcat[:, :f] += b.gtmp[:, :f]
+                    np.dot(d, W_in.T, out=b.gtmp[k])
+                    b.gcat[:, :f] += b.gtmp[k]
                 else:
-                    np.matmul(d, W_in.T, out=b.delta[k - 1])
+                    np.dot(d, W_in.T, out=b.delta[k - 1])
         if lr is not None:
             for k in range(L):
                 b.delta[k] *= lr
@@ -611,11 +599,8 @@ class FannTrainer:
 
     def _slope(self, b: _Buffers, k: int) -> None:
         d, G = b.delta[k], self.grad_views[k]
-        if b.fused[k]:
-            np.matmul(b.ins[k].T, d, out=G)
-        else:
-            np.matmul(b.ins[k].T, d, out=G[:-1])
-            np.matmul(b.ones, d, out=G[-1:])
+        np.dot(b.ins[k].T, d, out=G[:-1])
+        np.dot(b.ones, d, out=G[-1])
 
     def _optimizer(self, alg: str) -> tuple[Any, State]:
         """The step rule for ``alg`` (from the current parameters) and its kept state."""
