@@ -181,12 +181,21 @@ def _consts(dtype: np.dtype[Any]) -> tuple[Any, ...]:
 
 
 _CONSTS: dict[str, tuple[Any, ...]] = {}
+_CLIP_MIN_SIZE = 4096  # np.clip's Python wrapper costs more than it saves below this size
+
+
+def _clip(y: Array, lo: Any, hi: Any, out: Array) -> None:
+    """``out = min(max(y, lo), hi)`` (FANN's fann_clip for finite y), the faster way."""
+    if y.size >= _CLIP_MIN_SIZE:
+        np.clip(y, lo, hi, out=out)
+    else:
+        np.maximum(y, lo, out=out)
+        np.minimum(out, hi, out=out)
 
 
 def _d_sigmoid(y: Array, s_: Array, s: Any, out: Array) -> None:
     lo, hi, _, _, one = _consts(out.dtype)
-    np.maximum(y, lo, out=out)  # 2 s v (1 - v), v = clip(y, 0.01f, 0.99f)
-    np.minimum(out, hi, out=out)
+    _clip(y, lo, hi, out)  # 2 s v (1 - v), v = clip(y, 0.01f, 0.99f)
     t = np.subtract(one, out)
     if not (isinstance(s, float) and s == 0.5):  # 2 s = 1: FANN's default, skip (exact)
         out *= 2.0 * s
@@ -195,8 +204,7 @@ def _d_sigmoid(y: Array, s_: Array, s: Any, out: Array) -> None:
 
 def _d_sigmoid_symmetric(y: Array, s_: Array, s: Any, out: Array) -> None:
     _, _, lo, hi, one = _consts(out.dtype)
-    np.maximum(y, lo, out=out)  # s (1 - v^2), v = clip(y, -0.98f, 0.98f)
-    np.minimum(out, hi, out=out)
+    _clip(y, lo, hi, out)  # s (1 - v^2), v = clip(y, -0.98f, 0.98f)
     np.multiply(out, out, out=out)
     np.subtract(one, out, out=out)
     if not (isinstance(s, float) and s == 1.0):

@@ -223,9 +223,14 @@ class _Layer:
 class _Buffers:
     """Forward and backward buffers for one batch size, all C-contiguous (``np.dot`` writes
     into them directly; it is cheaper than ``np.matmul`` for the small matrices of FANN's
-    nets). LAYER nets: layer ``k`` reads ``y[k - 1]`` (the first reads the data itself).
+    nets).
+
+    LAYER nets: layer ``k``'s input is ``ext[k]``, the previous layer's output followed by a
+    column of ones (FANN's bias neuron), so one product covers weights and bias in each
+    direction (``fused``); the first layer does so too when copying the data there is cheaper
+    than a separate bias (fewer inputs than first-layer units), else it reads the data itself.
     SHORTCUT nets: one wide buffer ``[X | y_1 | y_2 | ...]``; layer ``k`` reads its first
-    ``fan_in[k]`` columns.
+    ``fan_in[k]`` columns and adds its bias.
     """
 
     def __init__(self, net: Network, layers: list[_Layer], m: int) -> None:
@@ -237,6 +242,8 @@ class _Buffers:
         self.y = [np.empty((m, n), dt) for n in sizes[1:]]
         self.delta = [np.empty((m, n), dt) for n in sizes[1:]]
         self.cat: Array | None = None
+        self.ext: list[Array | None] = [None] * L
+        self.fused = [False] * L
         if net.shortcut:
             self.cat = np.empty((m, sum(sizes[:-1])), dt)
             offs = np.cumsum([0, *sizes[:-1]])
@@ -248,7 +255,13 @@ class _Buffers:
             self.errs = [self.gcat[:, offs[k + 1]: offs[k + 1] + sizes[k + 1]]
                          for k in range(L - 1)]
         else:
-            self.ins = [np.empty((m, sizes[0]), dt), *self.y[:-1]]  # ins[0]: the data
+            first = 0 if sizes[0] <= sizes[1] else 1
+            for k in range(first, L):
+                e = np.empty((m, sizes[k] + 1), dt)
+                e[:, -1] = 1.0
+                self.ext[k] = e
+                self.fused[k] = True
+            self.ins = [e if e is not None else np.empty((m, sizes[0]), dt) for e in self.ext]
         self.x = [np.empty((m, ly.n), dt) if ly.needs_x else None for ly in layers]
         self.scratch = [np.empty((m, n), dt) for n in sizes[1:]]
         self.bmask = [np.empty((m, n), bool) for n in sizes[1:]]
@@ -259,6 +272,8 @@ class _Buffers:
     def set_input(self, X: Array) -> None:
         if self.cat is not None:
             self.cat[:, : X.shape[1]] = X
+        elif self.fused[0]:
+            self.ins[0][:, :-1] = X
         else:
             self.ins[0] = X
 
@@ -504,11 +519,17 @@ class FannTrainer:
         last = len(self.layers) - 1
         for k, (ly, W) in enumerate(zip(self.layers, self.net.weights, strict=True)):
             y = b.y[k]
-            np.dot(b.ins[k], W[:-1], out=y)
-            y += W[-1]
+            if b.fused[k]:
+                np.dot(b.ins[k], W, out=y)
+            else:
+                np.dot(b.ins[k], W[:-1], out=y)
+                y += W[-1]
             ly.activate(y, b.x[k])
-            if b.cat is not None and k < last:
-                np.copyto(b.cat_out[k], y)
+            if k < last:
+                if b.cat is not None:
+                    np.copyto(b.cat_out[k], y)
+                else:
+                    np.copyto(b.ins[k + 1][:, :-1], y)
         return b
 
     def _output_error(self, b: _Buffers, Y: Array, transform: bool,
@@ -599,8 +620,11 @@ class FannTrainer:
 
     def _slope(self, b: _Buffers, k: int) -> None:
         d, G = b.delta[k], self.grad_views[k]
-        np.dot(b.ins[k].T, d, out=G[:-1])
-        np.dot(b.ones, d, out=G[-1])
+        if b.fused[k]:
+            np.dot(b.ins[k].T, d, out=G)
+        else:
+            np.dot(b.ins[k].T, d, out=G[:-1])
+            np.dot(b.ones, d, out=G[-1])
 
     def _optimizer(self, alg: str) -> tuple[Any, State]:
         """The step rule for ``alg`` (from the current parameters) and its kept state."""
