@@ -391,6 +391,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seeds", default="1,2,3", help="comma list of seeds (default 1,2,3)")
     p.add_argument("--epochs", type=int, default=500,
                    help="epochs of libfann and of the FANN-compatible trainer (default 500)")
+    p.add_argument("--recipe", choices=["recommended", "cli"], default="recommended",
+                   help="column (b): neuronless.fann.recommended.recommended() (default) or "
+                   "CLI_DEFAULTS, what `neuronless train` does without options")
     p.add_argument("--recipe-epochs", type=int, default=None,
                    help="override the recommended recipe's epochs (default: the recipe's)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
@@ -441,9 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         trainer_cls = FannTrainer
     except ImportError as exc:
         notes.append(f"column (a) skipped: neuronless.fann.train.FannTrainer is not available ({exc}).")
-    recipe = rec.recommended()
+    recipe = rec.recommended() if args.recipe == "recommended" else rec.CLI_DEFAULTS
     if args.recipe_epochs:
         recipe = recipe.replace(epochs=args.recipe_epochs)
+    notes.append(f"(b) is the {args.recipe} recipe: {recipe.as_dict()}.")
     notes.append("(b) uses FANN's hidden sizes; a two-class one-hot set (diabetes, mushroom) gets "
                  "one sigmoid output instead of FANN's two, as neuronless train infers it.")
     notes.append("BLAS pinned to 1 thread (threadpoolctl) for every column.")
