@@ -17,6 +17,7 @@ from ..errors import NeuronlessError
 from ._common import (
     DEFAULT_BATCH,
     OPTIMIZER_CHOICES,
+    OPTIMIZER_DEFAULT,
     _float_in,
     _layers,
     _non_negative_int,
@@ -49,7 +50,7 @@ def _build_parser() -> _Parser:
     train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
     train.add_argument("--loss", choices=sorted(LOSSES),
                        help="default: cross-entropy for classes, MSE for regression")
-    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=None,
+    train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=OPTIMIZER_DEFAULT,
                        help="default adam (rprop with --fann-compatible); sarprop, incremental "
                        "and batch are FANN's algorithms and imply --fann-compatible")
     train.add_argument("--fann-compatible", action="store_true",

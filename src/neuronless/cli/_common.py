@@ -18,6 +18,12 @@ from ..errors import ConfigError
 Array = NDArray[Any]
 OPTIMIZER_CHOICES = ["adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "irprop+",
                      "quickprop", "lbfgs", "cg", "cascade", "sarprop", "incremental", "batch"]
+class DefaultChoice(str):
+    """A parser default that compares equal to its value but tells "not given" apart."""
+
+
+#: --optimizer's default (adam; with --fann-compatible, FANN's default rprop instead)
+OPTIMIZER_DEFAULT = DefaultChoice("adam")
 #: optimizers that exist only as FANN's training algorithms: they imply --fann-compatible
 FANN_ONLY_OPTIMIZERS = ("sarprop", "incremental", "batch")
 #: optimizers --fann-compatible accepts (FANN's training_algorithm names)

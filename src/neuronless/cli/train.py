@@ -206,11 +206,11 @@ def _train(args: argparse.Namespace) -> int:
 def _check_fann_flags(args: argparse.Namespace) -> bool:
     """Resolve --optimizer's default; return whether training is FANN-compatible (FannTrainer)
     and refuse flags that FANN's training would silently ignore."""
-    from ._common import FANN_ONLY_OPTIMIZERS, FANN_OPTIMIZERS
+    from ._common import FANN_ONLY_OPTIMIZERS, FANN_OPTIMIZERS, DefaultChoice
 
     fann_mode = bool(args.fann_compatible) or args.optimizer in FANN_ONLY_OPTIMIZERS
-    if args.optimizer is None:
-        args.optimizer = "rprop" if fann_mode else "adam"
+    if args.optimizer is None or isinstance(args.optimizer, DefaultChoice):
+        args.optimizer = "rprop" if fann_mode else str(args.optimizer or "adam")
     if not fann_mode:
         if args.error_function is not None:
             raise ConfigError(
