@@ -439,6 +439,8 @@ def test_float64_and_tanh_error_with_symmetric_outputs():
         ({"dtype": np.int32}, "dtype"),
         ({"params": {"cascade_max_out_epochs": 3}}, "FannParams"),
         ({"threads": 0}, "threads"),
+        ({"params": FannParams(cascade_num_candidate_groups=0)}, "at least 1"),
+        ({"params": FannParams(cascade_max_cand_epochs=0)}, "cascade_max_cand_epochs"),
         ({"params": FannParams(cascade_activation_functions=("threshold", "sigmoid"))},
          "THRESHOLD"),
         ({"threads": "many"}, "threads"),

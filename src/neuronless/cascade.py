@@ -171,6 +171,10 @@ _FAMILIES: dict[str, tuple[str, float, float, float]] = {
 }
 
 
+#: one group of the pool: (candidates, family, FANN steepness, scale, offset, phase or None)
+_GroupColumns = tuple[slice, str, Array, Array, Array, "Array | None"]
+
+
 @dataclass(frozen=True)
 class _Pool:
     """The candidate pool: activation functions x steepnesses x groups, sorted by family.
@@ -187,6 +191,8 @@ class _Pool:
     offset: Array
     phase: Array
     groups: list[tuple[slice, str]]  # (candidates, family name or FANN function name)
+    _columns: dict[str, list[_GroupColumns]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
 
     @classmethod
     def build(cls, params: FannParams) -> _Pool:
@@ -211,6 +217,19 @@ class _Pool:
     def size(self) -> int:
         return len(self.names)
 
+    def columns(self, dtype: np.dtype[Any]) -> list[_GroupColumns]:
+        """Per group ``(slice, family, fann steepness, scale, offset, phase or None)`` as
+        column vectors of ``dtype`` (cast once per dtype, not once per epoch)."""
+        key = np.dtype(dtype).str
+        if key not in self._columns:
+            self._columns[key] = [
+                (sl, family, self.fann_steepness[sl].astype(dtype)[:, None],
+                 self.scale[sl].astype(dtype)[:, None], self.offset[sl].astype(dtype)[:, None],
+                 self.phase[sl].astype(dtype)[:, None] if np.any(self.phase[sl]) else None)
+                for sl, family in self.groups
+            ]
+        return self._columns[key]
+
     def activation(self, j: int) -> Activation:
         """Candidate ``j``'s activation function (neuronless's registry entry)."""
         return get_activation(to_neuronless(self.names[j], 1.0)[0])
@@ -232,8 +251,7 @@ def candidate_forward(
     a = np.empty_like(S)
     d = np.empty_like(S)
     dt = S.dtype
-    for sl, family in pool.groups:
-        fs = pool.fann_steepness[sl].astype(dt)[:, None]
+    for sl, family, fs, scale, offset, phase in pool.columns(dt):
         Sg, ag, dg = S[sl], a[sl], d[sl]
         if family not in ("tanh", "gauss", "elliot", "sin"):  # any other FANN function
             act, steep = pool.activation(sl.start), pool.steepness[sl].astype(dt)[:, None]
@@ -244,7 +262,6 @@ def candidate_forward(
             else:
                 dg[...] = act.df(x, ag) * steep
             continue
-        scale, offset = pool.scale[sl].astype(dt)[:, None], pool.offset[sl].astype(dt)[:, None]
         u = Sg * fs
         if family == "tanh":
             g = np.tanh(u)
@@ -273,8 +290,7 @@ def candidate_forward(
             np.multiply(t, t, out=t)
             np.divide(scale * fs, t, out=dg)
         else:
-            phase = pool.phase[sl].astype(dt)[:, None]
-            if np.any(phase):
+            if phase is not None:
                 u += phase
             np.sin(u, out=ag)
             ag *= scale
@@ -686,6 +702,12 @@ def cascade_train(
     setup = _Setup(p, algo, error_function, p.train_stop_function, out_name,
                    get_activation(out_ours), float(output_steepness), out_s,
                    bool(fann_compatible), m)
+    for name in ("cascade_num_candidate_groups", "cascade_max_cand_epochs"):
+        if getattr(p, name) < 1:
+            raise ConfigError(
+                f"{name} must be at least 1 for cascade training to pick a candidate; got "
+                f"{getattr(p, name)}."
+            )
     if "threshold" in p.cascade_activation_functions:
         raise ConfigError(
             "cascade_activation_functions cannot hold 'threshold': FANN cannot train a "
