@@ -252,6 +252,39 @@ def test_summation_clamp_matters_and_is_applied(libfann_double, rng):
     assert abs(unclamped - want[0]) > 1e-3 * want[0]
 
 
+@pytest.mark.parametrize("shortcut", [False, True])
+def test_a_net_file_loaded_and_trained_like_libfann(libfann_double, tmp_path, shortcut, rng):
+    # FANN's own file (its clamp, activations, training parameters) -> load_net -> FannTrainer
+    from neuronless.fann import load_net
+
+    ann, _, flat = build(libfann_double, MIX_B, shortcut=shortcut)
+    ann.configure(algorithm="quickprop", error_function="linear", learning_rate=0.4)
+    ann.save(tmp_path / "net.net")
+    loaded = load_net(tmp_path / "net.net", dtype=np.float64)
+    net = loaded.network
+    assert loaded.params.training_algorithm == "quickprop"
+    trainer = FannTrainer(net, loaded.params)
+    X, Y = data(rng, MIX_B)
+    fdata = libfann_double.train_data(X, Y)
+    for _ in range(8):
+        want = ann.train_epoch(fdata)
+        got = trainer.train_epoch(X, Y)
+        assert got == pytest.approx(want, rel=1e-6)
+    # the file stores weights as %.20e, so they start equal to ~1e-16 relative
+    np.testing.assert_allclose(net.params[flat], ann.weights(), rtol=1e-8, atol=1e-12)
+
+
+def test_a_network_with_its_own_clamp_trains_with_it(rng):
+    # the trainer's forward is the network's: with a clamp of its own, that one applies
+    net = Network([3, 4, 1], ["tanh", "identity"], dtype=np.float64, clamp=[None, 0.5])
+    net.params[:] = rng.normal(scale=2.0, size=net.params.size)
+    X, Y = rng.uniform(-1, 1, (25, 3)), rng.uniform(-1, 1, (25, 1))
+    out = net.forward(X)
+    assert np.abs(out).max() == pytest.approx(0.5)  # the clamp is active
+    mse, _ = FannTrainer(net).test(X, Y)
+    assert mse == pytest.approx(float(np.mean((Y - out) ** 2)), rel=1e-12)
+
+
 # ----------------------------------------------------------------- train_on_data
 def test_train_on_data_reports_like_fann(libfann_double, capfd, rng):
     ann, net, flat = build(libfann_double, MIX_A)

@@ -9,7 +9,8 @@ activations and steepness, sparse ``mask``) the way libfann 2.2 does (fann.md se
 callback). Patterns are used in data order, as FANN does.
 
 With ``fann_compatible=True`` (default) everything is FANN's: its forward pass with the
-summation clamp, its derivatives and their quirks (:mod:`neuronless.fann.metrics`), its step
+summation clamp (``sum`` clipped to ``+-150/s``; a network that has its own ``clamp``, as one
+read from a ``.net`` file, uses that), its derivatives and their quirks (:mod:`neuronless.fann.metrics`), its step
 rules (:mod:`neuronless.optimizers` in ``fann_compatible`` mode) with its parameters held in C
 floats, so given the same starting weights the first epochs' weights equal libfann's to float
 rounding. With ``fann_compatible=False`` the same API runs the textbook method: exact
@@ -158,7 +159,9 @@ class _Layer:
         if fann_compatible:
             self.deriv: FannDerivative | None = FannDerivative(names, fann_steep, self.n)
             self.needs_x = self.deriv.needs_sum
-            if any(name not in _CLAMP_FREE for name in names):
+            if layer.clamp is not None:  # the network's own clamp (a .net file: FANN's)
+                self.lo, self.hi = layer.bounds(dt)
+            elif any(name not in _CLAMP_FREE for name in names):
                 # FANN: sum clamped to +-150/s (in its weight type); x = scale * sum
                 scale = np.array([2.0 if name == "sigmoid" else 1.0 for name in names])
                 fs = fann_steep.astype(dt)
@@ -175,7 +178,8 @@ class _Layer:
                 self.lo, self.hi = layer.bounds(dt)
         uniform = layer.uniform
         self.apply: Callable[[Array], object] | None = None
-        self.fann_sigmoid = fann_compatible and uniform is not None and names[0] == "sigmoid"
+        self.fann_sigmoid = (fann_compatible and uniform is not None and names[0] == "sigmoid"
+                             and self.hi is None)
         # FANN's own sigmoid formula 1 / (1 + exp(-2 sum)), with x = 2 sum
         self.one = dt.type(1.0)
         st = self.steep
@@ -191,7 +195,7 @@ class _Layer:
                 np.copyto(keep, x)
             self.layer.activate_(x, self.steep)
             return
-        if self.fann_sigmoid:  # the clamp cannot change a sigmoid (see _CLAMP_FREE)
+        if self.fann_sigmoid:  # FANN's clamp cannot change a sigmoid (see _CLAMP_FREE)
             np.multiply(x, self.neg_steep, out=x)  # -(s acc), exactly
             np.exp(x, out=x)  # may overflow to inf (-> output 0): the caller ignores that
             x += self.one
