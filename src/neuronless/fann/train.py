@@ -413,7 +413,13 @@ class FannTrainer:
 
     def _slope(self, b: _Buffers, k: int) -> None:
         d, G = b.delta[k], self.grad_views[k]
-        if b.fused[k]:
+        GT = b.slope_t[k]
+        if GT is not None:  # big inputs: d.T @ input is the faster product, then transpose
+            np.dot(d.T, b.ins[k], out=GT)
+            np.copyto(G if b.fused[k] else G[:-1], GT.T)
+            if not b.fused[k]:
+                np.dot(b.ones, d, out=G[-1])
+        elif b.fused[k]:
             np.dot(b.ins[k].T, d, out=G)
         else:
             np.dot(b.ins[k].T, d, out=G[:-1])
