@@ -10,10 +10,10 @@ callback). Patterns are used in data order, as FANN does.
 
 With ``fann_compatible=True`` (default) everything is FANN's: its forward pass with the
 summation clamp (``sum`` clipped to ``+-150/s``; a network that has its own ``clamp``, as one
-read from a ``.net`` file, uses that), its derivatives and their quirks (:mod:`neuronless.fann.metrics`), its step
-rules (:mod:`neuronless.optimizers` in ``fann_compatible`` mode) with its parameters held in C
-floats, so given the same starting weights the first epochs' weights equal libfann's to float
-rounding. With ``fann_compatible=False`` the same API runs the textbook method: exact
+read from a ``.net`` file, uses that), its derivatives and their quirks
+(:mod:`neuronless.fann.metrics`), its step rules (:mod:`neuronless.optimizers` in
+``fann_compatible`` mode) with its parameters held in C floats, so given the same starting
+weights the first epochs' weights equal libfann's to float rounding. With ``fann_compatible=False`` the same API runs the textbook method: exact
 derivatives of the network as defined (its own clamp, if any), the published iRprop−,
 quickprop and SARPROP; FANN's MSE, error functions and parameters stay.
 
@@ -49,6 +49,7 @@ from .params import SYMMETRIC, FannParams
 from .passes import _acts, _Buffers, _c_float, _Layer, fann_names, fann_order
 
 Array = NDArray[Any]
+
 
 @dataclass
 class FannHistory:
@@ -175,7 +176,8 @@ class FannTrainer:
     def train_epoch(self, X: Any, Y: Any) -> float:
         """One ``fann_train_epoch`` with ``params.training_algorithm``; returns the MSE
         accumulated during the epoch (before a batch algorithm's weight update) and sets
-        :attr:`last_bit_fail`."""
+        :attr:`last_bit_fail`. Arrays of the network's dtype are used as given (checked once
+        while the same objects come back); others are converted at every call."""
         X, Y = self._data(X, Y)
         alg = self.params.training_algorithm
         with np.errstate(over="ignore", under="ignore"):  # C does not trap either
