@@ -595,7 +595,7 @@ class Sarprop:
     the first step, kept in the state), ``c = 2**(-temperature t + weight_decay_shift)`` and
     ``a = 2**(-temperature t + step_error_shift)``, per weight:
 
-    * ``fann_compatible=True`` (default, libfann 2.2's ``FANN_TRAIN_SARPROP`` operation for
+    * ``fann_compatible=True`` (libfann 2.2's ``FANN_TRAIN_SARPROP`` operation for
       operation): ``step = max(step, 1e-6)``; ``s = g - c w`` (FANN's sign, a weight *growth*
       term, its TODO "are the signs inverted?"); if ``s s_prev > 0``: ``step = min(step eta_plus,
       step_max)`` and ``w -= sign(s) step``; if ``< 0``: ``step = step eta_minus + r sqrt(MSE)
@@ -605,9 +605,9 @@ class Sarprop:
       the weight *before it in FANN's loop* (0 if none): a FANN bug, reproduced when the
       state knows FANN's order (``init(params, order=...)``: ``order[k]`` is the flat index
       of FANN's ``k``-th weight; the default is the flat order).
-    * ``fann_compatible=False``: the published rule: ``s = g + c w`` (weight decay), the
-      random term added on a sign change (at least ``1e-6``), and on a zero product
-      ``w -= sign(s) step`` with the step kept.
+    * ``fann_compatible=False`` (default, as for the other step rules): the published rule:
+      ``s = g + c w`` (weight decay), the random term added on a sign change (at least
+      ``1e-6``), and on a zero product ``w -= sign(s) step`` with the step kept.
 
     ``r`` comes from a NumPy Generator seeded with ``(seed, t)``, so checkpoints resume the
     same sequence; FANN draws it from the C library's ``rand()``, which cannot be reproduced:
@@ -623,7 +623,7 @@ class Sarprop:
     step_error_shift: float = 1.385
     temperature: float = 0.015
     seed: int = 0
-    fann_compatible: bool = True
+    fann_compatible: bool = False
     name: ClassVar[str] = "sarprop"
 
     @property
