@@ -201,6 +201,23 @@ def test_sparse_epochs_equal_libfann_double(libfann_double, algorithm):
 
 @pytest.mark.parametrize("algorithm", [*ALGORITHMS, "sarprop"])
 @pytest.mark.parametrize("shortcut", [False, True])
+@pytest.mark.parametrize("fann_compatible", [True, False])
+def test_sparse_nets_keep_their_missing_connections(algorithm, shortcut, fann_compatible, rng):
+    # FANN's iRPROP- quirk moves zero-gradient weights: missing ones must not move at all
+    net = Network.create([4, 6, 5, 2], "tanh", "sigmoid", seed=1, connection_rate=0.5,
+                         shortcut=shortcut, dtype=np.float64)
+    assert net.mask is not None
+    X, Y = rng.uniform(-1, 1, (30, 4)), rng.uniform(0, 1, (30, 2))
+    before = net.params.copy()
+    trainer = FannTrainer(net, FannParams(training_algorithm=algorithm),
+                          fann_compatible=fann_compatible)
+    trainer.train_on_data(X, Y, 15, 0.0)
+    assert np.all(net.params[~net.mask] == 0)
+    assert np.any(net.params[net.mask] != before[net.mask])
+
+
+@pytest.mark.parametrize("algorithm", [*ALGORITHMS, "sarprop"])
+@pytest.mark.parametrize("shortcut", [False, True])
 def test_epochs_close_to_libfann_float(libfann_float, algorithm, shortcut):
     # float32: slopes are summed in another order than FANN's per-pattern loop
     p = FannParams(training_algorithm=algorithm, learning_momentum=0.2,
