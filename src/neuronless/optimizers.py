@@ -410,8 +410,12 @@ class IRpropMinus(_Rprop):
         a = state.arrays
         steps, prev, s, fac = a["steps"], a["prev_grads"], a["scratch"], a["factor"]
         keep, down = a["increase"], a["decrease"]
-        inc, dec, dmin, dmax, floor, zero, gap = _fann_rprop_constants(
-            params.dtype.char, self.eta_plus, self.eta_minus, self.step_min, self.step_max)
+        cache = self.__dict__.setdefault("_constants", {})  # not a field: per instance
+        consts = cache.get(params.dtype.char)
+        if consts is None:
+            consts = cache[params.dtype.char] = _fann_rprop_constants(
+                params.dtype.char, self.eta_plus, self.eta_minus, self.step_min, self.step_max)
+        inc, dec, dmin, dmax, floor, zero, gap = consts
         np.maximum(steps, floor, out=steps)
         np.multiply(prev, grads, out=s)
         np.greater_equal(s, zero, out=keep)  # FANN: prev_slope * slope >= 0

@@ -335,6 +335,7 @@ class FannDerivative:
             idx = np.array([i for i, a in enumerate(self.names) if a == name], dtype=np.intp)
             self.groups.append((name, None if idx.size == n else idx, s[idx]))
         self._cast: dict[str, list[Any]] = {}
+        self._fast: dict[str, tuple[Any, Any]] = {}
 
     def _steep(self, dtype: np.dtype[Any]) -> list[Any]:
         key = dtype.str
@@ -346,6 +347,13 @@ class FannDerivative:
         return self._cast[key]
 
     def __call__(self, y: Array, sums: Array | None, out: Array) -> Array:
+        if len(self.groups) == 1 and self.groups[0][1] is None:  # one function: no grouping
+            fast = self._fast.get(y.dtype.char)
+            if fast is None:
+                fast = self._fast[y.dtype.char] = (_KERNELS[self.groups[0][0]],
+                                                   self._steep(y.dtype)[0])
+            fast[0](y, sums if sums is not None else y, fast[1], out)
+            return out
         steeps = self._steep(y.dtype)
         for (name, idx, _), s in zip(self.groups, steeps, strict=True):
             kernel = _KERNELS[name]

@@ -28,6 +28,7 @@ Array = NDArray[Any]
 # d.T @ input (then transposed) beats input.T @ d for wide, big inputs (measured: gene,
 # mushroom gain ~3-5 %, narrow inputs such as abelone lose)
 _TRANSPOSED_SLOPE_SIZE = 1 << 16  # patterns x inputs
+_SMALL_COPY = 1 << 13  # patterns x inputs copied per epoch rather than a separate bias
 _TRANSPOSED_SLOPE_WIDTH = 64  # inputs
 FANN_SUM_LIMIT = 150.0  # fann_run clamps sum = s * acc to +-150 / s
 #: FANN functions whose output and FANN derivative the summation clamp cannot change (they
@@ -190,7 +191,8 @@ class _Buffers:
     LAYER nets: layer ``k``'s input is ``ext[k]``, the previous layer's output followed by a
     column of ones (FANN's bias neuron), so one product covers weights and bias in each
     direction (``fused``); the first layer does so too when copying the data there is cheaper
-    than a separate bias (fewer inputs than first-layer units), else it reads the data itself.
+    than a separate bias (few patterns, or fewer inputs than first-layer units), else it reads
+    the data itself.
     SHORTCUT nets: one wide buffer ``[X | y_1 | y_2 | ...]``; layer ``k`` reads its first
     ``fan_in[k]`` columns and adds its bias.
     """
@@ -217,7 +219,9 @@ class _Buffers:
             self.errs = [self.gcat[:, offs[k + 1]: offs[k + 1] + sizes[k + 1]]
                          for k in range(L - 1)]
         else:
-            first = 0 if sizes[0] <= sizes[1] else 1
+            # copying the data next to a column of ones costs m * n_in; a separate bias costs
+            # two NumPy calls and m * n_1: fuse when the copy is small or the narrower side
+            first = 0 if sizes[0] <= sizes[1] or m * sizes[0] <= _SMALL_COPY else 1
             for k in range(first, L):
                 e = np.empty((m, sizes[k] + 1), dt)
                 e[:, -1] = 1.0
