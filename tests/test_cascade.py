@@ -594,7 +594,15 @@ def test_cli_cascade_regression(tmp_path, capsys):
     code = main(["train", str(path), "-o", str(tmp_path / "r.nless"), "--optimizer", "cascade",
                  "--max-neurons", "3", "--task", "regression"])
     assert code == 0
-    assert "validation RMSE" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "80 training rows, 0 validation rows" in out  # cascade trains on every row, as FANN
+    assert "training RMSE" in out
+    code = main(["train", str(path), "-o", str(tmp_path / "r.nless"), "--optimizer", "cascade",
+                 "--max-neurons", "3", "--task", "regression", "--validation-fraction", "0.25"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "60 training rows, 20 validation rows" in out
+    assert "validation RMSE" in out
 
 
 @pytest.mark.parametrize(

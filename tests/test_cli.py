@@ -321,3 +321,46 @@ def test_train_refuses_options_that_do_not_apply(
     assert len(err) == 1
     assert message in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "rows"),
+    [
+        ([], "120 training rows, 30 validation rows"),  # 0.2 held out by default
+        (["--fann-compatible"], "150 training rows, 0 validation rows"),  # FANN trains on all
+        (["--optimizer", "sarprop"], "150 training rows, 0 validation rows"),
+        (["--fann-compatible", "--validation-fraction", "0.2"],
+         "120 training rows, 30 validation rows"),
+    ],
+)
+def test_validation_default_depends_on_the_training_method(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
+    rows: str,
+) -> None:
+    out = tmp_path / "m.nless"
+    assert main(["train", str(iris_csv), "-o", str(out), "--epochs", "2", *extra]) == 0
+    assert rows in capsys.readouterr().out
+
+
+def test_a_closed_pipe_is_not_an_error(
+    tmp_path: Path, iris_model: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `neuronless info model | head -1`: the reader is gone before we finish writing.
+    import io
+    import sys
+
+    sink = open(tmp_path / "sink", "w")  # the handler points this fd at /dev/null
+
+    class ClosedPipe(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return sink.fileno()
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code = main(["info", str(iris_model)])
+    sink.close()
+    assert code == 0
+    assert capsys.readouterr().err == ""

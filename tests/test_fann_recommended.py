@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neuronless.cli import _build_parser
-from neuronless.cli._common import _batch_size
+from neuronless.cli._common import _batch_size, _validation_fraction
 from neuronless.errors import ConfigError, DataError, ShapeError
 from neuronless.fann.recommended import (
     CLI_DEFAULTS,
@@ -34,7 +34,7 @@ def test_cli_defaults_are_what_neuronless_train_does():
     assert CLI_DEFAULTS.optimizer == args.optimizer
     assert CLI_DEFAULTS.epochs == args.epochs
     assert CLI_DEFAULTS.batch_size == _batch_size(args)
-    assert CLI_DEFAULTS.validation_fraction == args.validation_fraction
+    assert CLI_DEFAULTS.validation_fraction == _validation_fraction(args)
     assert CLI_DEFAULTS.scale == args.scale
     assert CLI_DEFAULTS.l2 == args.l2
     assert CLI_DEFAULTS.early_stopping == args.early_stopping

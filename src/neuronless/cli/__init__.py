@@ -11,6 +11,7 @@ nothing is written or overwritten when a command fails.
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 from ..errors import NeuronlessError
@@ -74,7 +75,9 @@ def _build_parser() -> _Parser:
                        help="continue from a checkpoint (same data, options and seed)")
     train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
     train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
-                       default=0.2, help="rows held out for validation (0: none)")
+                       default=None, help="rows held out for validation (0: none; default "
+                       "0.2, but 0 for --optimizer cascade and --fann-compatible, which train on "
+                       "every row as FANN does)")
     train.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-neurons", type=_non_negative_int, default=None, metavar="N",
@@ -165,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `neuronless predict ... | head`: the reader left; not an error
+        # Point stdout at /dev/null so the flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except NeuronlessError as exc:
         message = str(exc)
     except OSError as exc:

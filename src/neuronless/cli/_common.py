@@ -175,6 +175,8 @@ def _model_inputs(model: Any, path: str) -> tuple[Array, Array | None]:
 
 FULL_BATCH_OPTIMIZERS = ("rprop", "irprop-", "irprop+", "quickprop")
 DEFAULT_BATCH = 32
+#: --validation-fraction's default, except for cascade and FANN-compatible training (0)
+DEFAULT_VALIDATION_FRACTION = 0.2
 
 
 def _batch_size(args: argparse.Namespace) -> int | None:
@@ -192,3 +194,12 @@ def _format_value(v: Any) -> str:
 
 
 # ------------------------------------------------------------------------ train
+
+
+def _validation_fraction(args: argparse.Namespace) -> float:
+    """--validation-fraction, or its default: 0.2, but 0 (every row trains, as in FANN) for
+    --optimizer cascade and FANN-compatible training."""
+    if args.validation_fraction is not None:
+        return float(args.validation_fraction)
+    fann = bool(getattr(args, "fann_compatible", False)) or args.optimizer in FANN_ONLY_OPTIMIZERS
+    return 0.0 if fann or args.optimizer == "cascade" else DEFAULT_VALIDATION_FRACTION

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ._common import Array, _batch_size, _check_output, _load_table, _progress
+from ._common import (
+    Array,
+    _batch_size,
+    _check_output,
+    _load_table,
+    _progress,
+    _validation_fraction,
+)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -80,6 +87,7 @@ def _train(args: argparse.Namespace) -> int:
 
     X_val: Array | None = None
     t_val: Array | None = None
+    args.validation_fraction = _validation_fraction(args)
     if args.validation_fraction > 0:
         X_tr, X_val, t_tr, t_val = train_test_split(
             X, targets, args.validation_fraction, seed=args.seed,

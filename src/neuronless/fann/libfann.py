@@ -9,10 +9,11 @@ trained weights with libfann itself. Only the standard library and numpy are imp
 Every :class:`Fann` owns one ``struct fann *`` and every :class:`TrainData` one
 ``struct fann_train_data *``; both free it in ``close()`` / when garbage collected.
 
->>> lib = load("double")                                       # doctest: +SKIP
->>> ann = lib.create_standard([2, 3, 1])                       # doctest: +SKIP
->>> ann.run([0.5, -0.5]).shape                                 # doctest: +SKIP
-(1,)
+Example (needs libfann installed)::
+
+    lib = load("double")
+    ann = lib.create_standard([2, 3, 1])   # weights U[-0.1, 0.1) from srand(0)
+    ann.run([0.5, -0.5])                   # -> array of 1 output
 """
 
 from __future__ import annotations
