@@ -1,15 +1,29 @@
 """FANN compatibility: FANN's ``.net`` files, its training algorithms and cascade training.
 
-Contract: everything a FANN (libfann 2.2) user needs to bring their nets and habits over.
-Optional comparison against the real library lives in :mod:`neuronless.fann.libfann`
-(ctypes, only when Debian's ``libfann-dev`` is installed).
+Contract: everything a FANN (libfann 2.2) user needs to bring their nets and habits over,
+under one name: ``.net`` files (:func:`load_net`, :func:`save_net`, :class:`FannNet`,
+:class:`FannScaling`), FANN's parameters with FANN's defaults (:class:`FannParams`), its
+training algorithms (:class:`FannTrainer`, :class:`FannHistory`), initialisation
+(:func:`init_weights`, :func:`randomize_weights`), error measures (:func:`fann_mse`,
+:func:`fann_errors`), Cascade2 (:func:`cascade_train`, :class:`CascadeReport`) and the one
+training recipe neuronless recommends for FANN-style data (:func:`recommended`).
+Comparison against the real library lives in :mod:`neuronless.fann.libfann` (ctypes, only
+when Debian's ``libfann-dev`` is installed).
+
+The names are resolved on first use: ``files.fann_net`` and ``cascade`` import modules of this
+package, so importing them here eagerly would be circular.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported lazily below: files.fann_net imports this package's modules
+from .params import FannParams, to_fann, to_neuronless
+
+if TYPE_CHECKING:
+    from ..cascade import CascadeReport as CascadeReport
+    from ..cascade import cascade_train as cascade_train
     from ..files.fann_net import FannNet as FannNet
     from ..files.fann_net import FannScaling as FannScaling
     from ..files.fann_net import load_net as load_net
@@ -18,35 +32,34 @@ if TYPE_CHECKING:  # imported lazily below: files.fann_net imports this package'
     from .init import randomize_weights as randomize_weights
     from .metrics import fann_errors as fann_errors
     from .metrics import fann_mse as fann_mse
+    from .recommended import recommended as recommended
     from .train import FannHistory as FannHistory
     from .train import FannTrainer as FannTrainer
 
-_NET_FILES = ("FannNet", "FannScaling", "load_net")
-_TRAINING = {
+_LAZY = {
+    "FannNet": "..files.fann_net",
+    "FannScaling": "..files.fann_net",
+    "load_net": "..files.fann_net",
+    "save_net": "..files.fann_net_write",
     "FannTrainer": ".train",
     "FannHistory": ".train",
     "init_weights": ".init",
     "randomize_weights": ".init",
     "fann_mse": ".metrics",
     "fann_errors": ".metrics",
+    "cascade_train": "..cascade",
+    "CascadeReport": "..cascade",
+    "recommended": ".recommended",
 }
+
+__all__ = ["FannParams", "to_fann", "to_neuronless", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("cascade_train", "CascadeReport"):  # FANN's Cascade2: neuronless.cascade
-        from .. import cascade
-
-        return getattr(cascade, name)
-    if name in _TRAINING:  # FANN's training algorithms, init and error measures
-        from importlib import import_module
-
-        return getattr(import_module(_TRAINING[name], __name__), name)
-    if name in _NET_FILES:
-        from ..files import fann_net
-
-        return getattr(fann_net, name)
-    if name == "save_net":
-        from ..files.fann_net_write import save_net
-
-        return save_net
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'neuronless.fann' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
