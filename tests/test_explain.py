@@ -288,3 +288,15 @@ def test_cli_explain_shows_the_update_of_the_optimizer_the_model_was_trained_wit
     assert main(["explain", str(model), str(data), "--sample", "1", "--backward"]) == 0
     out = capsys.readouterr().out
     assert "Update of W0 (Momentum, learning_rate=0.05, momentum=0.9)" in out
+
+
+def test_a_clamped_layer_says_so_and_its_numbers_are_clamped():
+    # FANN's summation clamp: a = f(clip(s * z, -c, c)); here s * z = 2 * 3 = 6 is clipped to 1.
+    net = Network.from_weights([np.array([[3.0], [0.0]])], ["identity"], steepness=2.0,
+                               clamp=[1.0])
+    steps = explain(net, np.array([1.0]))
+    step = steps[0]
+    assert "identity(clip(2.0 * z, -1, 1))" in step.formula
+    assert any("clamp" in note for note in step.notes)
+    np.testing.assert_allclose(step.arrays["z"], [[3.0]])
+    np.testing.assert_allclose(step.arrays["a"], [[1.0]])

@@ -133,7 +133,11 @@ def _activation_text(net: Network, k: int) -> str:
     layer = net.layers[k]
     s = layer.steepness
     steep = repr(s) if isinstance(s, float) else "steepness"
-    return f"{layer.name}({steep} * z)"
+    if layer.clamp is None:
+        return f"{layer.name}({steep} * z)"
+    c = layer.clamp
+    bound = f"{c:g}" if isinstance(c, float) else "clamp"
+    return f"{layer.name}(clip({steep} * z, -{bound}, {bound}))"
 
 
 def _forward_step(net: Network, k: int, a_prev: Array, z: Array, a: Array) -> Step:
@@ -146,6 +150,11 @@ def _forward_step(net: Network, k: int, a_prev: Array, z: Array, a: Array) -> St
     s = net.layers[k].steepness
     if not isinstance(s, float):
         notes.append(f"per-neuron steepness {np.asarray(s).tolist()}")
+    c = net.layers[k].clamp
+    if c is not None:
+        notes.append("FANN's summation clamp: the scaled net input is clipped to "
+                     f"+-{c:g} before the activation" if isinstance(c, float) else
+                     f"FANN's summation clamp, per neuron: +-{np.asarray(c).tolist()}")
     return Step(
         "forward", k, f"Layer {k} forward" + (" (output layer)" if k == last else ""),
         f"z = a_prev @ W[:-1] + W[-1]\na = {_activation_text(net, k)}",
