@@ -17,7 +17,7 @@ from neuronless.fann.recommended import (
     train,
     training_arrays,
 )
-from neuronless.optimizers import Adam
+from neuronless.optimizers import Adam, IRpropPlus
 
 
 def _blobs(rng: np.random.Generator, n_classes: int, per_class: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -45,12 +45,14 @@ def test_cli_defaults_are_what_neuronless_train_does():
 
 def test_recommended_differs_from_the_cli_only_where_documented():
     assert differences_from_cli() == {
-        "learning_rate": (None, 0.01),
-        "epochs": (200, 500),
+        "optimizer": ("adam", "irprop+"),
+        "batch_size": (32, None),
+        "epochs": (200, 2000),
         "validation_fraction": (0.2, 0.0),
-        "schedule": (None, "cosine"),
+        "l2": (0.0, 0.1),
     }
-    assert recommended().make_optimizer() == Adam(learning_rate=0.01)
+    assert recommended().make_optimizer() == IRpropPlus()
+    assert recommended().make_schedule() is None
     assert recommended() is recommended()  # one recipe, not a fresh one per call
 
 
@@ -150,7 +152,7 @@ def test_single_zero_one_column_is_binary_classification():
 
 
 def test_cosine_schedule_anneals_from_the_learning_rate_to_zero():
-    schedule = recommended().replace(epochs=10).make_schedule()
+    schedule = Recipe(schedule="cosine", epochs=10).make_schedule()
     assert schedule is not None
     assert schedule(0) == pytest.approx(0.01)
     assert schedule(5) == pytest.approx(0.005)  # half way: cos(pi/2) = 0
@@ -162,6 +164,6 @@ def test_cosine_schedule_anneals_from_the_learning_rate_to_zero():
 
 def test_train_follows_the_schedule(rng):
     X, Y = _blobs(rng, 3, per_class=5)
-    _, history = train(X, Y, [3], seed=0, recipe=recommended().replace(epochs=4))
+    _, history = train(X, Y, [3], seed=0, recipe=Recipe(schedule="cosine", epochs=4))
     np.testing.assert_allclose(history.learning_rate, [0.01, 0.01 * (1 + np.cos(np.pi / 4)) / 2,
                                                        0.005, 0.01 * (1 + np.cos(3 * np.pi / 4)) / 2])
