@@ -551,7 +551,8 @@ def test_cli_trains_fann_compatible(tmp_path, iris_csv, capsys):
     captured = capsys.readouterr()
     assert "FANN-compatible training: rprop, tanh error function" in captured.err
     assert "FANN MSE" in captured.err
-    accuracy = float(captured.out.split("validation accuracy ")[1].split("%")[0])
+    assert "150 training rows, 0 validation rows" in captured.out  # every row, as FANN
+    accuracy = float(captured.out.split("training accuracy ")[1].split("%")[0])
     assert accuracy > 80.0
     model, meta = Model.load(out)
     assert meta["optimizer"] == "rprop"
