@@ -180,19 +180,26 @@ class RecommendedRun:
         self.X, self.Y = X, Y
         self.model: Any = None
         self.history: Any = None
+        self.report: dict[str, Any] = {}
 
     def train(self) -> float:
+        """The whole recipe, including the L2 selection runs when it has ``l2_choices``."""
         t0 = time.perf_counter()
         self.model, self.history = rec.train(self.X, self.Y, self.hidden, seed=self.seed,
-                                             recipe=self.recipe, threads=1)
+                                             recipe=self.recipe, threads=1, report=self.report)
         return time.perf_counter() - t0
+
+    @property
+    def l2(self) -> float:
+        """The L2 penalty the final network was trained with."""
+        return float(self.report.get("l2", self.recipe.l2))
 
     def prepare_timing(self) -> None:
         """A copy of the trained net and a Trainer, to time epochs as ``fit`` runs them."""
         net = self.model.net.copy()
         self.Xs, self.Ys = rec.training_arrays(self.model, self.X, self.Y)
         self.trainer = nl.Trainer(net, None, self.recipe.make_optimizer(),
-                                  batch_size=self.recipe.batch_size, l2=self.recipe.l2)
+                                  batch_size=self.recipe.batch_size, l2=self.l2)
         self.rng = np.random.default_rng(self.seed)
         self.bufs = (np.empty_like(self.Xs), np.empty_like(self.Ys))
 
@@ -261,14 +268,16 @@ def bench_dataset(name: str, args: argparse.Namespace, lib: Any, trainer_cls: An
         secs = b.train()
         n_ep = len(b.history)
         per["recommended"] = {**evaluate(b, Xt, Yt, task), "train_s": secs, "epochs": n_ep,
-                              "stopped": b.history.stopped_reason,
-                              "ms_per_epoch_quality": 1e3 * secs / max(n_ep, 1)}
+                              "stopped": b.history.stopped_reason, "l2": b.l2,
+                              "l2_scores": {str(k): v for k, v in
+                                            b.report.get("l2_scores", {}).items()}}
         res["our_layers"] = "-".join(map(str, b.model.net.sizes))
         keep.setdefault("recommended", b)
         res["seeds"][str(seed)] = per
         log(f"  {name} seed {seed}: " + ", ".join(
             f"{k} mse {v['test_mse']:.4g}"
             + (f" err {100 * v['test_err']:.2f}%" if v["test_err"] is not None else "")
+            + (f" l2 {v['l2']:g}" if "l2" in v else "")
             + f" {v['train_s']:.2f}s" for k, v in per.items()))
     keep["recommended"].prepare_timing()
 
@@ -450,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     notes.append(f"(b) is the {args.recipe} recipe: {recipe.as_dict()}.")
     notes.append("(b) uses FANN's hidden sizes; a two-class one-hot set (diabetes, mushroom) gets "
                  "one sigmoid output instead of FANN's two, as neuronless train infers it.")
+    if recipe.l2_choices is not None:
+        notes.append(f"(b)'s L2 penalty is chosen per seed from {recipe.l2_choices} by "
+                     f"{recipe.select_folds}-fold cross-validation on the training rows "
+                     "(neuronless.fann.recommended.choose_l2); its train s includes those runs.")
     notes.append("BLAS pinned to 1 thread (threadpoolctl) for every column.")
 
     def log(msg: str) -> None:

@@ -49,7 +49,8 @@ def test_recommended_differs_from_the_cli_only_where_documented():
         "batch_size": (32, None),
         "epochs": (200, 2000),
         "validation_fraction": (0.2, 0.0),
-        "l2": (0.0, 0.1),
+        "l2_choices": (None, (0.1, 1.0, 3.0)),
+        "select_folds": (1, 4),
     }
     assert recommended().make_optimizer() == IRpropPlus()
     assert recommended().make_schedule() is None

@@ -65,6 +65,13 @@ class Recipe:
     l2 : L2 penalty (see :func:`neuronless.training.fit`)
     schedule : ``None`` (constant learning rate) or ``"cosine"``: cosine annealing from
         ``learning_rate`` to 0 over ``epochs`` (:func:`neuronless.schedules.cosine`)
+    l2_choices : ``None`` (train with ``l2``) or candidate L2 penalties: :func:`train` then
+        picks one with :func:`choose_l2` (a held-out ``select_fraction`` of the training rows)
+        and trains on all rows with it; ``l2`` is then unused
+    select_fraction : share of the training rows held out by :func:`choose_l2` (with
+        ``select_folds`` 1)
+    select_folds : 1: :func:`choose_l2` holds out ``select_fraction`` of the rows once; k >= 2:
+        it cross-validates over k folds instead (every row held out once)
     """
 
     hidden: str = "tanh"
@@ -78,8 +85,30 @@ class Recipe:
     init: str = "auto"
     l2: float = 0.0
     schedule: str | None = None
+    l2_choices: tuple[float, ...] | None = None
+    select_fraction: float = 0.25
+    select_folds: int = 1
 
     def __post_init__(self) -> None:
+        if self.l2_choices is not None:
+            try:
+                choices = tuple(float(v) for v in self.l2_choices)
+            except (TypeError, ValueError):
+                choices = ()
+            if not choices or not all(np.isfinite(v) and v >= 0 for v in choices):
+                raise ConfigError(
+                    "Recipe.l2_choices must be None or a non-empty sequence of L2 penalties "
+                    f">= 0; got {self.l2_choices!r}."
+                )
+            object.__setattr__(self, "l2_choices", choices)
+        if not (isinstance(self.select_folds, int) and self.select_folds >= 1):
+            raise ConfigError(
+                f"Recipe.select_folds must be a positive integer; got {self.select_folds!r}."
+            )
+        if not 0.0 < self.select_fraction < 1.0:
+            raise ConfigError(
+                f"Recipe.select_fraction must be in (0, 1); got {self.select_fraction!r}."
+            )
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"Recipe.optimizer must be one of {', '.join(sorted(OPTIMIZERS))}; got "
@@ -146,8 +175,10 @@ _RECOMMENDED = Recipe(
     validation_fraction=0.0,
     early_stopping=None,
     init="auto",
-    l2=0.1,
+    l2=0.0,  # unused: l2_choices decides
     schedule=None,
+    l2_choices=(0.1, 1.0, 3.0),
+    select_folds=4,
 )
 
 
@@ -155,20 +186,24 @@ def recommended() -> Recipe:
     """neuronless's recommended recipe for FANN users: one recipe for every data set.
 
     iRprop+ (Igel & Hüsken's Rprop with weight-backtracking) on the full batch (one step per
-    epoch, like FANN's batch algorithms) for 2000 epochs, a small L2 penalty (``l2=0.1``, i.e.
-    ``0.05/m * sum(w**2)`` over the non-bias weights), tanh hidden layers, standardised inputs,
-    Glorot initialisation, and every training row used for training. It differs from the
-    ``neuronless train`` defaults (:data:`CLI_DEFAULTS`) in the optimizer (iRprop+ instead of
-    Adam), the batch (all rows instead of 32), the epochs (2000 instead of 200), the L2 penalty
-    (the CLI has none) and in holding out no validation rows (the CLI holds out 20 % and,
-    without ``--early-stopping``, only reports on them); see :func:`differences_from_cli`.
-    It was chosen on held-out quarters of FANN's training files (never their test files);
-    ``benchmarks/fann_bench.py`` measures it against libfann on FANN's 16 benchmark data sets
-    and docs/performance.md has the selection protocol and the results.
+    epoch, like FANN's batch algorithms) for 2000 epochs, tanh hidden layers, standardised
+    inputs (and regression targets), Glorot initialisation, and an L2 penalty chosen from
+    0.1, 1 and 3 (``l2/(2m) * sum(w**2)`` over the non-bias weights) by 4-fold
+    cross-validation on the training rows (:func:`choose_l2`; a tie goes to the smaller
+    penalty); the final network is then trained on every training row with that penalty.
+    It differs from the ``neuronless train`` defaults (:data:`CLI_DEFAULTS`) in the optimizer
+    (iRprop+ instead of Adam), the batch (all rows instead of 32), the epochs (2000 instead of
+    200), the L2 penalty (chosen by cross-validation; the CLI has none) and in holding out no
+    validation rows for the final fit (the CLI holds out 20 % and, without
+    ``--early-stopping``, only reports on them); see :func:`differences_from_cli`. It costs
+    13 trainings (3 penalties x 4 folds, then the final one). It was chosen on held-out
+    quarters of FANN's training files (never their test files); ``benchmarks/fann_bench.py``
+    measures it against libfann on FANN's 16 benchmark data sets and docs/performance.md has
+    the selection protocol and the results.
 
     >>> r = recommended()
-    >>> r.optimizer, r.batch_size, r.epochs, r.l2, r.validation_fraction
-    ('irprop+', None, 2000, 0.1, 0.0)
+    >>> r.optimizer, r.batch_size, r.epochs, r.l2_choices, r.select_folds
+    ('irprop+', None, 2000, (0.1, 1.0, 3.0), 4)
     """
     return _RECOMMENDED
 
@@ -212,6 +247,7 @@ def train(
     recipe: Recipe | None = None,
     dtype: Any = np.float32,
     threads: int | str | None = "auto",
+    report: dict[str, Any] | None = None,
 ) -> tuple[Model, History]:
     """Train a network of the given hidden sizes on ``(X, Y)`` with ``recipe``; return it and its history.
 
@@ -226,6 +262,8 @@ def train(
     recipe : default :func:`recommended`
     dtype : float32 or float64 for the network
     threads : BLAS threads while training (see :func:`neuronless.training.fit`)
+    report : optional dict; with ``recipe.l2_choices`` it receives ``"l2"`` (the penalty
+        chosen) and ``"l2_scores"`` (``{penalty: held-out score}``, see :func:`choose_l2`)
 
     Returns
     -------
@@ -243,6 +281,12 @@ def train(
             f"X must be (n, n_inputs) and Y (n, n_outputs) with the same n >= 2; got X "
             f"{Xa.shape} and Y {np.shape(Y)}. Pass one row per training pattern."
         )
+    if recipe.l2_choices is not None:
+        l2, scores = choose_l2(Xa, Ya, hidden_sizes, seed=seed, recipe=recipe, dtype=dtype,
+                               threads=threads)
+        recipe = recipe.replace(l2=l2, l2_choices=None)
+        if report is not None:
+            report.update(l2=l2, l2_scores=scores)
     task, y, n_classes = _targets(Ya)
     labels = Labels(list(range(n_classes))) if y is not None else None
     targets: Array = y if y is not None else Ya
@@ -293,6 +337,82 @@ def train(
         early_stopping=stopping, threads=threads,
     )
     return model, history
+
+
+def choose_l2(
+    X: Any,
+    Y: Any,
+    hidden_sizes: Sequence[int],
+    *,
+    seed: int = 0,
+    recipe: Recipe | None = None,
+    dtype: Any = np.float32,
+    threads: int | str | None = "auto",
+) -> tuple[float, dict[float, float]]:
+    """The L2 penalty of ``recipe.l2_choices`` that does best on held-out training rows.
+
+    ``recipe.select_fraction`` of the rows (stratified by class for classification, drawn
+    with ``seed``) are held out, or with ``recipe.select_folds`` k >= 2 each of k stratified
+    folds is held out in turn; for each candidate a network is trained on the other rows
+    with ``recipe`` and that penalty and scored on the held-out rows: the error rate for
+    classification (argmax of one-hot targets, output >= 0.5 for one 0/1 column), the mean
+    squared error in the targets' units for regression, pooled over the folds. The lowest
+    score wins; a tie goes to the smaller penalty. Returns ``(penalty, {penalty: score})``.
+    """
+    recipe = recommended() if recipe is None else recipe
+    if recipe.l2_choices is None:
+        raise ConfigError("choose_l2 needs a recipe with l2_choices, e.g. (0.1, 1.0, 3.0).")
+    Xa = np.asarray(X, dtype=np.float64)
+    Ya = np.asarray(Y, dtype=np.float64)
+    Ya = Ya.reshape(-1, 1) if Ya.ndim == 1 else Ya
+    if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya) or len(Xa) < 4:
+        raise ShapeError(
+            f"X must be (n, n_inputs) and Y (n, n_outputs) with the same n >= 4 to hold rows "
+            f"out; got X {Xa.shape} and Y {np.shape(Y)}."
+        )
+    _, y, _ = _targets(Ya)
+    splits = _selection_splits(len(Xa), y, recipe, seed)
+    scores: dict[float, float] = {}
+    for l2 in sorted(recipe.l2_choices):
+        wrong = 0.0
+        for fit_idx, held_idx in splits:
+            model, _ = train(Xa[fit_idx], Ya[fit_idx], hidden_sizes, seed=seed, dtype=dtype,
+                             threads=threads, recipe=recipe.replace(l2=l2, l2_choices=None))
+            out = outputs_like_targets(model, Xa[held_idx], Ya.shape[1])
+            Yh = Ya[held_idx]
+            if y is None:
+                wrong += float(np.sum(np.mean((Yh - out) ** 2, axis=1)))
+            elif Ya.shape[1] == 1:
+                wrong += float(np.sum((out[:, 0] >= 0.5) != (Yh[:, 0] >= 0.5)))
+            else:
+                wrong += float(np.sum(out.argmax(axis=1) != Yh.argmax(axis=1)))
+        scores[l2] = wrong / sum(len(h) for _, h in splits)
+    best = min(scores, key=lambda k: (scores[k], k))
+    return best, scores
+
+
+def _selection_splits(n: int, y: Array | None, recipe: Recipe,
+                      seed: int) -> list[tuple[Array, Array]]:
+    """``[(fit rows, held-out rows)]`` for :func:`choose_l2`: one split or k folds."""
+    if recipe.select_folds == 1:
+        rows = np.arange(n).reshape(-1, 1)
+        fit_rows, held_rows, _, _ = train_test_split(
+            rows, rows[:, 0] if y is None else y, recipe.select_fraction, seed=seed, stratify=y
+        )
+        return [(fit_rows[:, 0], held_rows[:, 0])]
+    k = recipe.select_folds
+    if n < 2 * k:
+        raise ShapeError(
+            f"{k}-fold selection needs at least {2 * k} rows; got {n}. Use fewer select_folds."
+        )
+    rng = np.random.default_rng(seed)
+    fold = np.empty(n, dtype=np.int64)
+    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
+    start = 0
+    for g in groups:  # stratified: each class dealt round-robin over the folds
+        fold[rng.permutation(g)] = (start + np.arange(len(g))) % k
+        start += len(g)
+    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
 
 
 def training_arrays(model: Model, X: Any, Y: Any) -> tuple[Array, Array]:
