@@ -7,10 +7,13 @@ import pytest
 
 from neuronless.cli import _build_parser
 from neuronless.cli._common import _batch_size, _validation_fraction
+from neuronless.data import train_test_split
 from neuronless.errors import ConfigError, DataError, ShapeError
 from neuronless.fann.recommended import (
     CLI_DEFAULTS,
     Recipe,
+    _selection_splits,
+    choose_l2,
     differences_from_cli,
     outputs_like_targets,
     recommended,
@@ -66,6 +69,11 @@ def test_recommended_differs_from_the_cli_only_where_documented():
         ({"validation_fraction": 1.0}, r"Recipe.validation_fraction must be in \[0, 1\)"),
         ({"batch_size": 0}, "Recipe.batch_size must be a positive integer or None"),
         ({"learning_rate": -1.0}, "Recipe.learning_rate must be positive or None"),
+        ({"l2_choices": ()}, "Recipe.l2_choices must be None or a non-empty sequence"),
+        ({"l2_choices": (0.1, -1.0)}, "Recipe.l2_choices must be None or a non-empty sequence"),
+        ({"l2_choices": ("x",)}, "Recipe.l2_choices must be None or a non-empty sequence"),
+        ({"select_folds": 0}, "Recipe.select_folds must be a positive integer"),
+        ({"select_fraction": 1.0}, r"Recipe.select_fraction must be in \(0, 1\)"),
     ],
 )
 def test_recipe_rejects_bad_settings(change, message):
@@ -168,3 +176,80 @@ def test_train_follows_the_schedule(rng):
     _, history = train(X, Y, [3], seed=0, recipe=Recipe(schedule="cosine", epochs=4))
     np.testing.assert_allclose(history.learning_rate, [0.01, 0.01 * (1 + np.cos(np.pi / 4)) / 2,
                                                        0.005, 0.01 * (1 + np.cos(3 * np.pi / 4)) / 2])
+
+
+# ----------------------------------------------------------------------------- choosing L2
+
+FAST = Recipe(optimizer="irprop+", learning_rate=None, batch_size=None, epochs=30)
+
+
+def _noisy_blobs(rng: np.random.Generator, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Two overlapping classes in 2-D with one-hot targets."""
+    labels = rng.integers(0, 2, size=n)
+    X = rng.normal(size=(n, 2)) + labels[:, None]
+    return X, np.eye(2)[labels]
+
+
+def test_l2_choices_are_kept_as_a_tuple_of_floats():
+    assert FAST.replace(l2_choices=[1, 0.5]).l2_choices == (1.0, 0.5)
+
+
+def test_folds_hold_every_row_out_once_and_keep_the_class_mix():
+    y = np.array([0] * 10 + [1] * 7 + [2] * 3)
+    splits = _selection_splits(len(y), y, FAST.replace(select_folds=3), seed=4)
+    assert len(splits) == 3
+    held = np.concatenate([h for _, h in splits])
+    assert sorted(held.tolist()) == list(range(len(y)))
+    for fit, h in splits:
+        assert sorted(np.concatenate([fit, h]).tolist()) == list(range(len(y)))
+        counts = np.bincount(y[h], minlength=3)
+        assert np.all(np.abs(counts - np.bincount(y, minlength=3) / 3) < 1)
+    with pytest.raises(ShapeError, match="3-fold selection needs at least 6 rows"):
+        _selection_splits(5, None, FAST.replace(select_folds=3), seed=0)
+
+
+def test_choose_l2_scores_are_held_out_errors_computed_by_hand(rng):
+    X, Y = _noisy_blobs(rng)
+    recipe = FAST.replace(l2_choices=(3.0, 0.0), select_fraction=0.25)
+    best, scores = choose_l2(X, Y, [4], seed=7, recipe=recipe)
+    rows = np.arange(len(X)).reshape(-1, 1)
+    y = Y.argmax(axis=1)
+    fit, held, _, _ = train_test_split(rows, y, 0.25, seed=7, stratify=y)
+    fit, held = fit[:, 0], held[:, 0]
+    for l2 in (0.0, 3.0):
+        model, _ = train(X[fit], Y[fit], [4], seed=7, recipe=FAST.replace(l2=l2))
+        out = outputs_like_targets(model, X[held], 2)
+        assert scores[l2] == pytest.approx(np.mean(out.argmax(axis=1) != y[held]))
+    assert list(scores) == [0.0, 3.0]
+    assert scores[best] == min(scores.values())
+
+
+def test_choose_l2_pools_folds_and_a_tie_goes_to_the_smaller_penalty(rng):
+    X, Y = _blobs(rng, 2, per_class=12)  # separable: every penalty gets every row right
+    best, scores = choose_l2(X, Y, [3], seed=0,
+                             recipe=FAST.replace(l2_choices=(1.0, 0.3, 0.1), select_folds=3))
+    assert scores == {0.1: 0.0, 0.3: 0.0, 1.0: 0.0}
+    assert best == 0.1
+
+
+def test_regression_l2_is_chosen_on_mean_squared_error(rng):
+    X = rng.normal(size=(40, 2))
+    Y = (X[:, :1] * 3.0 + 1.0) + rng.normal(scale=0.1, size=(40, 1))
+    recipe = FAST.replace(l2_choices=(0.0, 1000.0), select_fraction=0.25)
+    best, scores = choose_l2(X, Y, [3], seed=1, recipe=recipe)
+    assert best == 0.0  # a huge penalty flattens the fit: much larger held-out error
+    assert scores[1000.0] > 10 * scores[0.0]
+    with pytest.raises(ConfigError, match="choose_l2 needs a recipe with l2_choices"):
+        choose_l2(X, Y, [3], recipe=FAST)
+
+
+def test_train_with_l2_choices_refits_on_all_rows_with_the_chosen_penalty(rng):
+    X, Y = _noisy_blobs(rng)
+    recipe = FAST.replace(l2_choices=(0.0, 3.0), select_folds=2)
+    report: dict = {}
+    model, history = train(X, Y, [4], seed=3, recipe=recipe, report=report)
+    assert report["l2"] in (0.0, 3.0)
+    assert (report["l2"], report["l2_scores"]) == choose_l2(X, Y, [4], seed=3, recipe=recipe)
+    again, _ = train(X, Y, [4], seed=3, recipe=FAST.replace(l2=report["l2"]))
+    np.testing.assert_array_equal(model.net.params, again.net.params)
+    assert len(history) == 30
