@@ -7,7 +7,9 @@ the task is inferred from the targets (one-hot or single 0/1 column: classificat
 regression), inputs (and regression targets) are standardised on the training rows, two classes
 get one sigmoid output with binary cross-entropy, more get softmax with cross-entropy,
 regression gets an identity output with MSE, and :func:`neuronless.training.fit` trains it.
-Any validation rows come out of the training data, never from data passed for testing.
+A recipe with ``l2_choices`` first picks its L2 penalty with :func:`choose_l2` (held-out rows
+or k folds of the training data), then trains on every training row with it. Any validation
+or held-out rows come out of the training data, never from data passed for testing.
 :func:`outputs_like_targets` answers in the layout of the FANN ``.data`` targets (one column
 per class for one-hot data), so FANN's MSE can be computed on it. Nothing here prints.
 
