@@ -36,7 +36,7 @@ import os
 import re
 import reprlib
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
@@ -491,44 +491,33 @@ def _check_activation(spec: Any, n_out: int, k: int) -> None:
 
 
 def _check_steepness(value: Any, n_out: int, k: int) -> float | Array:
+    return _per_neuron_numbers(value, n_out, f"architecture.steepness[{k}]",
+                               "finite non-zero numbers", lambda v: v != 0.0, nullable=False)
+
+
+def _check_clamp(value: Any, n_out: int, k: int) -> float | Array:
+    return _per_neuron_numbers(value, n_out, f"architecture.clamp[{k}]",
+                               "finite positive numbers", lambda v: v > 0.0, nullable=True)
+
+
+def _per_neuron_numbers(value: Any, n_out: int, where: str, what: str,
+                        ok: Callable[[float], bool], *, nullable: bool) -> float | Array:
+    """A number or a list of ``n_out`` numbers, each finite and ``ok``; else ModelFormatError."""
+
     def number(x: Any) -> float:
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             with contextlib.suppress(OverflowError):  # a huge JSON integer
                 v = float(x)
-                if math.isfinite(v) and v != 0.0:  # json reads 1e999 as inf
+                if math.isfinite(v) and ok(v):  # json reads 1e999 as inf
                     return v
-        _bad(
-            f"'architecture.steepness[{k}]' must hold finite non-zero numbers; got "
-            f"{_show.repr(x)}. {_CORRUPT}"
-        )
+        _bad(f"'{where}' must {'be null or ' if nullable else ''}hold {what}; got "
+             f"{_show.repr(x)}. {_CORRUPT}")
 
     if isinstance(value, list):
         if len(value) != n_out:
             _bad(
-                f"'architecture.steepness[{k}]' must be a number or a list of {n_out} numbers "
-                f"(one per neuron); got a list of {len(value)}. {_CORRUPT}"
-            )
-        return np.array([number(x) for x in value], dtype=np.float64)
-    return number(value)
-
-
-def _check_clamp(value: Any, n_out: int, k: int) -> float | Array:
-    def number(x: Any) -> float:
-        if isinstance(x, (int, float)) and not isinstance(x, bool):
-            with contextlib.suppress(OverflowError):
-                v = float(x)
-                if math.isfinite(v) and v > 0.0:
-                    return v
-        _bad(
-            f"'architecture.clamp[{k}]' must be null or hold finite positive numbers; got "
-            f"{_show.repr(x)}. {_CORRUPT}"
-        )
-
-    if isinstance(value, list):
-        if len(value) != n_out:
-            _bad(
-                f"'architecture.clamp[{k}]' must be null, a number or a list of {n_out} numbers "
-                f"(one per neuron); got a list of {len(value)}. {_CORRUPT}"
+                f"'{where}' must be {'null, ' if nullable else ''}a number or a list of {n_out} numbers (one per "
+                f"neuron); got a list of {len(value)}. {_CORRUPT}"
             )
         return np.array([number(x) for x in value], dtype=np.float64)
     return number(value)
