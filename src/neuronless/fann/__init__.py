@@ -5,8 +5,9 @@ under one name: ``.net`` files (:func:`load_net`, :func:`save_net`, :class:`Fann
 :class:`FannScaling`), FANN's parameters with FANN's defaults (:class:`FannParams`), its
 training algorithms (:class:`FannTrainer`, :class:`FannHistory`), initialisation
 (:func:`init_weights`, :func:`randomize_weights`), error measures (:func:`fann_mse`,
-:func:`fann_errors`), Cascade2 (:func:`cascade_train`, :class:`CascadeReport`) and the one
-training recipe neuronless recommends for FANN-style data (:func:`recommended`).
+:func:`fann_errors`), Cascade2 (:func:`cascade_train`, :class:`CascadeReport`); the one
+training recipe neuronless recommends for FANN-style data is the submodule
+:mod:`neuronless.fann.recommended` (``recommended()``, ``train()``, ``choose_l2()``).
 Comparison against the real library lives in :mod:`neuronless.fann.libfann` (ctypes, only
 when Debian's ``libfann-dev`` is installed).
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from .init import randomize_weights as randomize_weights
     from .metrics import fann_errors as fann_errors
     from .metrics import fann_mse as fann_mse
-    from .recommended import recommended as recommended
     from .train import FannHistory as FannHistory
     from .train import FannTrainer as FannTrainer
 
@@ -49,7 +49,6 @@ _LAZY = {
     "fann_errors": ".metrics",
     "cascade_train": "..cascade",
     "CascadeReport": "..cascade",
-    "recommended": ".recommended",
 }
 
 __all__ = ["FannParams", "to_fann", "to_neuronless", *_LAZY]
