@@ -156,3 +156,27 @@ def test_converted_fann_net_predicts_like_fann_on_the_command_line(tmp_path, cap
     X32 = X.astype(np.float32)
     expected = ann.scaled("descale_output", ann.run_many(ann.scaled("scale_input", X32)))
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shortcut", [False, True])
+def test_libfann_file_through_nless_and_back_is_the_same_file(tmp_path, capsys, libfann_float,
+                                                              shortcut):
+    # fann_set_activation_function_hidden also sets the hidden bias neurons' (unused)
+    # fields, so libfann writes e.g. "(0, 5, 0.0e+00)" for them: the round trip keeps those.
+    create = libfann_float.create_shortcut if shortcut else libfann_float.create_standard
+    ann = create([3, 4, 2, 2], seed=3)
+    ann.set_activation_hidden(5, 0.75)
+    ann.set_activation_output(10, 0.4)
+    src = tmp_path / "fann.net"
+    ann.save(src)
+    assert main(["convert", str(src), str(tmp_path / "m.nless")]) == 0
+    assert main(["convert", str(tmp_path / "m.nless"), str(tmp_path / "back.net")]) == 0
+    assert (tmp_path / "back.net").read_bytes() == src.read_bytes()
+    # a model of another architecture carrying stale fields still converts (fields ignored)
+    _, meta = Model.load(tmp_path / "m.nless")
+    other = nl.Network.create([3, 2], hidden="tanh", output="tanh", seed=0)
+    nl.save(other, tmp_path / "other.nless", metadata={"fann_idle_neurons":
+                                                      meta["fann_idle_neurons"]})
+    assert main(["convert", str(tmp_path / "other.nless"), str(tmp_path / "other.net")]) == 0
+    np.testing.assert_allclose(load_net(tmp_path / "other.net").run(np.ones((1, 3))),
+                               other.forward(np.ones((1, 3))), rtol=1e-6)

@@ -75,6 +75,11 @@ def _net_to_nless(src: str, dst: str, dtype: str) -> int:
     extra: dict[str, Any] = {"fann_params": fnet.params.as_dict(), "fann_version": fnet.version}
     if fnet.scaling is not None:  # FANN's own numbers, so converting back gives the same file
         extra["fann_scaling"] = {k: getattr(fnet.scaling, k).tolist() for k in _SCALING_FIELDS}
+    top = fnet.topology
+    if top is not None:  # input and bias neurons' unused fields, so the file comes back as is
+        idle = np.flatnonzero(top.num_inputs == 0)
+        extra["fann_idle_neurons"] = [[int(i), int(top.functions[i]), float(top.steepness[i])]
+                                      for i in idle]
     model.save(dst, extra)
     print(f"wrote {dst}: {_describe(fnet.network)}; "
           f"{'FANN scaling as standard scalers' if scaler else 'no scaling'}; from {fnet.version}")
@@ -122,7 +127,11 @@ def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
             params = FannParams.from_dict(meta["fann_params"])
         except (ConfigError, TypeError) as e:
             raise ModelFormatError(f"{src}: bad fann_params metadata: {e}") from None
-    dp = save_net(net, dst, fixed=fixed, params=params, scaling=scaling, head=head)
+    target: Any = net
+    idle = meta.get("fann_idle_neurons")
+    if isinstance(idle, list):
+        target = _with_idle_fields(net, idle, params, head)
+    dp = save_net(target, dst, fixed=fixed, params=params, scaling=scaling, head=head)
     if fixed and scaling is not None:
         notes.append("fixed-point files hold no scaling parameters (FANN_FIX_2.0)")
     if scaling is not None and not fixed:
@@ -133,6 +142,26 @@ def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _with_idle_fields(net: Any, idle: list[Any], params: Any, head: bool) -> Any:
+    """``net`` as a FannNet whose input and bias neurons carry the fields a ``.net -> .nless``
+    conversion kept (FANN writes e.g. ``(0, 5, 0.0e+00)`` for a hidden bias neuron); ``net``
+    itself when they no longer fit (another architecture)."""
+    from ..fann.topology import from_network
+    from ..files.fann_net import FannNet
+
+    top = from_network(net, head=head)
+    n = len(top.num_inputs)
+    try:
+        rows = [(int(i), int(f), float(st)) for i, f, st in idle]
+    except (TypeError, ValueError):
+        return net
+    if not all(0 <= i < n and top.num_inputs[i] == 0 and 0 <= f <= 19 for i, f, _ in rows):
+        return net
+    for i, f, st in rows:
+        top.functions[i], top.steepness[i] = f, st
+    return FannNet(net, params, topology=top)
 
 
 def _stored_scaling(d: Any, model: Any, cls: Any) -> Any:
