@@ -603,6 +603,10 @@ def test_cli_cascade_regression(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "60 training rows, 20 validation rows" in out
     assert "validation RMSE" in out
+    assert main(["info", str(tmp_path / "r.nless")]) == 0
+    info = capsys.readouterr().out
+    assert "cascade: 3 hidden units grown (stopped: max_neurons)" in info
+    assert info.count("  unit ") == 3
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,14 @@ def test_libfann_file_through_nless_and_back_is_the_same_file(tmp_path, capsys, 
     assert main(["convert", str(tmp_path / "other.nless"), str(tmp_path / "other.net")]) == 0
     np.testing.assert_allclose(load_net(tmp_path / "other.net").run(np.ones((1, 3))),
                                other.forward(np.ones((1, 3))), rtol=1e-6)
+
+
+def test_info_says_where_a_converted_model_came_from(tmp_path, capsys):
+    src = _fann_file(tmp_path)
+    assert main(["convert", str(src), str(tmp_path / "m.nless")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "m.nless")]) == 0
+    out = capsys.readouterr().out
+    assert "library unknown" not in out
+    assert f"converted from {src} (FANN_FLO_2.1)" in out
+    assert "algorithm quickprop, error function tanh, learning rate 0.25" in out

@@ -72,7 +72,10 @@ def _net_to_nless(src: str, dst: str, dtype: str) -> int:
         scaler = _standard(s.mean_in, s.deviation_in, s.new_min_in, s.factor_in, src, "in")
         target = _standard(s.mean_out, s.deviation_out, s.new_min_out, s.factor_out, src, "out")
     model = Model(fnet.network, "regression", None, scaler, target)
-    extra: dict[str, Any] = {"fann_params": fnet.params.as_dict(), "fann_version": fnet.version}
+    from .. import __version__
+
+    extra: dict[str, Any] = {"fann_params": fnet.params.as_dict(), "fann_version": fnet.version,
+                             "library_version": __version__, "converted_from": str(src)}
     if fnet.scaling is not None:  # FANN's own numbers, so converting back gives the same file
         extra["fann_scaling"] = {k: getattr(fnet.scaling, k).tolist() for k in _SCALING_FIELDS}
     top = fnet.topology

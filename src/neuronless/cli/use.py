@@ -7,6 +7,7 @@ import csv
 import io
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,27 @@ def _info(args: argparse.Namespace) -> int:
         if "seed" in meta:
             parts.append(f"seed {meta['seed']}")
         print("training: " + ", ".join(parts))
+    _info_fann(meta)
     return 0
+
+
+def _info_fann(meta: dict[str, Any]) -> None:
+    """What a model keeps of FANN: the file it was converted from, a grown cascade."""
+    if isinstance(meta.get("fann_version"), str):
+        raw = meta.get("fann_params")
+        p: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        print(f"converted from {meta.get('converted_from', 'a FANN file')} "
+              f"({meta['fann_version']}); FANN training parameters kept: algorithm "
+              f"{p.get('training_algorithm', '?')}, error function "
+              f"{p.get('train_error_function', '?')}, learning rate {p.get('learning_rate', '?')}")
+    cascade = meta.get("cascade")
+    if isinstance(cascade, dict) and isinstance(cascade.get("units"), list):
+        units = [u for u in cascade["units"] if isinstance(u, dict)]
+        print(f"cascade: {len(units)} hidden units grown "
+              f"(stopped: {cascade.get('stopped_reason', '?')})")
+        for k, u in enumerate(units, 1):
+            print(f"  unit {k}: {u.get('activation', '?')} (FANN steepness "
+                  f"{u.get('steepness', '?')})")
 
 
 def _demo(args: argparse.Namespace) -> int:
