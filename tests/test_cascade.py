@@ -28,9 +28,9 @@ from neuronless.cascade import (
     cascade_train,
     install_unit,
 )
+from neuronless.fann.activations import FANN_ACTIVATIONS
 from neuronless.fann.metrics import fann_derivative
 from neuronless.fann.params import FannParams, fann_name, to_neuronless
-from neuronless.fann_activations import FANN_ACTIVATIONS
 from neuronless.gradcheck import numerical_grad
 from neuronless.network import Network
 

@@ -9,7 +9,7 @@ import scipy.special
 import neuronless as nl
 from neuronless import ACTIVATIONS, Network, check_gradients, get_activation
 from neuronless.activations import CORE_ACTIVATIONS
-from neuronless.fann_activations import (
+from neuronless.fann.activations import (
     FANN_ACTIVATIONS,
     FANN_REGISTERED,
     FANN_STEEPNESS_SCALE,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from neuronless.errors import ConfigError, ShapeError
+from neuronless.fann.activations import FANN_ACTIVATIONS
 from neuronless.fann.metrics import (
     FannDerivative,
     bit_fail,
@@ -23,7 +24,6 @@ from neuronless.fann.metrics import (
     fann_mse,
     output_diff,
 )
-from neuronless.fann_activations import FANN_ACTIVATIONS
 
 ENUM = {name: i for i, name in enumerate(FANN_ACTIVATIONS)}
 TRAINABLE = [a for a in FANN_ACTIVATIONS[:18] if a not in ("threshold", "gaussian_stepwise")]

@@ -10,8 +10,8 @@ import pytest
 
 import neuronless.fann as fann
 from neuronless.errors import ConfigError
+from neuronless.fann.activations import FANN_ACTIVATIONS
 from neuronless.fann.params import FannParams, to_fann, to_neuronless
-from neuronless.fann_activations import FANN_ACTIVATIONS
 
 FLOAT_GETTERS = (
     "learning_rate", "learning_momentum", "quickprop_decay", "quickprop_mu",

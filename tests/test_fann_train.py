@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from neuronless.errors import ConfigError, DataError, ShapeError
+from neuronless.fann.activations import FANN_ACTIVATIONS
 from neuronless.fann.init import init_scale, init_weights, randomize_weights
 from neuronless.fann.params import FannParams, to_neuronless
 from neuronless.fann.train import FannTrainer, fann_order
-from neuronless.fann_activations import FANN_ACTIVATIONS
 from neuronless.gradcheck import numerical_grad
 from neuronless.network import Network
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from . import data as data  # submodules: neuronless.data.load_csv, ...
 from . import datasets as datasets
-from . import fann_activations as fann_activations  # registers FANN's functions
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backprop import Backprop, loss_and_grads
 from .cascade import CascadeReport, cascade_train
@@ -29,6 +28,7 @@ from .errors import (
     TrainingDivergedError,
 )
 from .explain import Step, explain, render
+from .fann import activations as _fann_activations  # noqa: F401  (registers FANN's functions)
 from .files import load, load_with_metadata, save
 from .gradcheck import GradientReport, check_gradients, numerical_grad
 from .losses import LOSSES, Loss, get_loss

@@ -14,7 +14,7 @@ Two optional fast forms serve the training loop, which reuses its buffers:
   not have to keep the pre-activation.
 
 Adding an activation is one :class:`Activation` value and one registry entry; FANN's live in
-:mod:`neuronless.fann_activations`, which ``import neuronless`` loads.
+:mod:`neuronless.fann.activations`, which ``import neuronless`` loads.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ SOFTMAX = _Softmax(
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a for a in (IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, SOFTMAX)
 }
-# the functions defined here; neuronless.fann_activations (imported by the package) adds FANN's
+# the functions defined here; neuronless.fann.activations (imported by the package) adds FANN's
 CORE_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
 ALIASES = {"linear": "identity", "logistic": "sigmoid"}
 

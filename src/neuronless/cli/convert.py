@@ -62,7 +62,7 @@ def _describe(net: Network) -> str:
 
 # ------------------------------------------------------------------ .net -> .nless
 def _net_to_nless(src: str, dst: str, dtype: str) -> int:
-    from ..files.fann_net import load_net
+    from ..fann.net import load_net
     from ..model import Model
 
     fnet = load_net(src, dtype=np.dtype(dtype))
@@ -104,10 +104,10 @@ def _standard(mean: Any, dev: Any, new_min: Any, factor: Any, src: str, side: st
 
 # ------------------------------------------------------------------ .nless -> .net
 def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
+    from ..fann.net import FannScaling
+    from ..fann.net_write import save_net
     from ..fann.params import FannParams
     from ..files import load_with_metadata
-    from ..files.fann_net import FannScaling
-    from ..files.fann_net_write import save_net
     from ..model import Model
 
     net, meta = load_with_metadata(src)
@@ -151,8 +151,8 @@ def _with_idle_fields(net: Any, idle: list[Any], params: Any, head: bool) -> Any
     """``net`` as a FannNet whose input and bias neurons carry the fields a ``.net -> .nless``
     conversion kept (FANN writes e.g. ``(0, 5, 0.0e+00)`` for a hidden bias neuron); ``net``
     itself when they no longer fit (another architecture)."""
+    from ..fann.net import FannNet
     from ..fann.topology import from_network
-    from ..files.fann_net import FannNet
 
     top = from_network(net, head=head)
     n = len(top.num_inputs)

@@ -15,12 +15,22 @@ pandas is never imported (a data frame is read through its ``columns`` and ``df[
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._common import FANN_EXTENSIONS, MAX_CLASSES, TABLE_EXTENSIONS, PathLike, Seed, Target
-from .fann import read_fann_data, write_fann_data
 from .labels import Labels, infer_task
 from .scaling import MinMaxScaler, StandardScaler, scaler_from_dict
 from .splitting import split, split_indices, train_test_split
 from .tables import Dataset, from_dataframe, load, load_csv, load_npy, load_npz
+
+if TYPE_CHECKING:
+    from ..fann.data import read_fann_data as read_fann_data
+    from ..fann.data import write_fann_data as write_fann_data
+
+# FANN's .data format lives in neuronless.fann.data; it is imported on first use, so this
+# package does not load the FANN package with it.
+_LAZY = {"read_fann_data": "..fann.data", "write_fann_data": "..fann.data"}
 
 __all__ = [
     "FANN_EXTENSIONS",
@@ -46,3 +56,13 @@ __all__ = [
     "train_test_split",
     "write_fann_data",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'neuronless.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,6 +13,7 @@ from typing import Any, Literal, NoReturn
 import numpy as np
 
 from ..errors import ConfigError, DataError, ShapeError
+from ..fann.data import read_fann_data
 from ._common import (
     CSV_DELIMITERS,
     FANN_EXTENSIONS,
@@ -26,7 +27,6 @@ from ._common import (
     _is_number,
     _read_text,
 )
-from .fann import read_fann_data
 from .labels import infer_task
 
 

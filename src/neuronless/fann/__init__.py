@@ -1,8 +1,11 @@
 """FANN compatibility: FANN's ``.net`` files, its training algorithms and cascade training.
 
 Contract: everything a FANN (libfann 2.2) user needs to bring their nets and habits over,
-under one name: ``.net`` files (:func:`load_net`, :func:`save_net`, :class:`FannNet`,
-:class:`FannScaling`), FANN's parameters with FANN's defaults (:class:`FannParams`), its
+under one name: FANN's activation functions (:mod:`neuronless.fann.activations`, registered
+in :data:`neuronless.ACTIVATIONS` by ``import neuronless``), ``.net`` files (:func:`load_net`,
+:func:`save_net`, :class:`FannNet`, :class:`FannScaling`; :mod:`neuronless.fann.net` reads,
+:mod:`neuronless.fann.net_write` writes), ``.data`` files (:func:`read_fann_data`,
+:func:`write_fann_data`, also in :mod:`neuronless.data`), FANN's parameters with FANN's defaults (:class:`FannParams`), its
 training algorithms (:class:`FannTrainer`, :class:`FannHistory`), initialisation
 (:func:`init_weights`, :func:`randomize_weights`), error measures (:func:`fann_mse`,
 :func:`fann_errors`), Cascade2 (:func:`cascade_train`, :class:`CascadeReport`); the one
@@ -11,8 +14,9 @@ training recipe neuronless recommends for FANN-style data is the submodule
 Comparison against the real library lives in :mod:`neuronless.fann.libfann` (ctypes, only
 when Debian's ``libfann-dev`` is installed).
 
-The names are resolved on first use: ``files.fann_net`` and ``cascade`` import modules of this
-package, so importing them here eagerly would be circular.
+The names are resolved on first use: only :mod:`.params` (and through it the activation
+table) is imported with the package, so ``import neuronless.fann`` stays cheap, and
+``cascade`` and ``data``, which import modules of this package, cannot form a cycle.
 """
 
 from __future__ import annotations
@@ -25,22 +29,26 @@ from .params import FannParams, to_fann, to_neuronless
 if TYPE_CHECKING:
     from ..cascade import CascadeReport as CascadeReport
     from ..cascade import cascade_train as cascade_train
-    from ..files.fann_net import FannNet as FannNet
-    from ..files.fann_net import FannScaling as FannScaling
-    from ..files.fann_net import load_net as load_net
-    from ..files.fann_net_write import save_net as save_net
+    from .data import read_fann_data as read_fann_data
+    from .data import write_fann_data as write_fann_data
     from .init import init_weights as init_weights
     from .init import randomize_weights as randomize_weights
     from .metrics import fann_errors as fann_errors
     from .metrics import fann_mse as fann_mse
+    from .net import FannNet as FannNet
+    from .net import FannScaling as FannScaling
+    from .net import load_net as load_net
+    from .net_write import save_net as save_net
     from .train import FannHistory as FannHistory
     from .train import FannTrainer as FannTrainer
 
 _LAZY = {
-    "FannNet": "..files.fann_net",
-    "FannScaling": "..files.fann_net",
-    "load_net": "..files.fann_net",
-    "save_net": "..files.fann_net_write",
+    "FannNet": ".net",
+    "FannScaling": ".net",
+    "load_net": ".net",
+    "save_net": ".net_write",
+    "read_fann_data": ".data",
+    "write_fann_data": ".data",
     "FannTrainer": ".train",
     "FannHistory": ".train",
     "init_weights": ".init",

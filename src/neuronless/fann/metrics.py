@@ -1,7 +1,7 @@
 """FANN's error measures and FANN's activation derivatives, vectorised.
 
 Contract: pure functions of arrays (batch-first, one column per neuron) and FANN activation
-names (lower case, :data:`neuronless.fann_activations.FANN_ACTIVATIONS`), with libfann 2.2's
+names (lower case, :data:`neuronless.fann.activations.FANN_ACTIVATIONS`), with libfann 2.2's
 exact semantics (fann.md sections 4 and 5):
 
 * :func:`output_diff` is FANN's per-output error ``target - y``, halved for outputs whose
@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError, ShapeError
-from ..fann_activations import FANN_ACTIVATIONS
+from .activations import FANN_ACTIVATIONS
 from .params import SYMMETRIC
 
 Array = NDArray[Any]

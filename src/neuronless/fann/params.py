@@ -16,7 +16,7 @@ from typing import Any
 
 from ..activations import get_activation
 from ..errors import ConfigError
-from ..fann_activations import FANN_ACTIVATIONS, FANN_STEEPNESS_SCALE
+from .activations import FANN_ACTIVATIONS, FANN_STEEPNESS_SCALE
 
 TRAINING_ALGORITHMS = ("incremental", "batch", "rprop", "quickprop", "sarprop")
 ERROR_FUNCTIONS = ("linear", "tanh")

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError
-from ..fann_activations import FANN_ACTIVATIONS
 from ..network import Network
+from .activations import FANN_ACTIVATIONS
 from .metrics import FannDerivative
 from .params import to_fann
 

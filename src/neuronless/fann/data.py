@@ -1,4 +1,8 @@
-"""FANN's ``.data`` training files, read and written exactly as FANN does."""
+"""FANN's ``.data`` training files, read and written exactly as FANN does.
+
+:mod:`neuronless.data` re-exports :func:`read_fann_data` and :func:`write_fann_data`, and its
+table loader reads ``.data`` files through them.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, ShapeError
-from ..files.atomic import write_atomic
-from ._common import (
+from ..data._common import (
     FloatArray,
     PathLike,
     _is_number,
     _read_text,
 )
+from ..errors import DataError, ShapeError
+from ..files.atomic import write_atomic
 
 # --------------------------------------------------------------------------- FANN .data
 

@@ -1,7 +1,7 @@
 """Reading FANN's ``.net`` files (``FANN_FLO_2.1/2.0/1.1``, ``FANN_FIX_2.0``) into a FannNet.
 
 Contract: :func:`load_net` reads a file written by libfann (or by
-:func:`neuronless.fann.save_net`, in :mod:`neuronless.files.fann_net_write`) into a
+:func:`neuronless.fann.save_net`, in :mod:`neuronless.fann.net_write`) into a
 :class:`FannNet`: a :class:`~neuronless.network.Network` that computes what ``fann_run``
 computes (per-neuron activations and steepness, FANN's summation clamp ``±150/s``, shortcut
 and sparse layouts; :mod:`neuronless.fann.topology`), every training parameter as
@@ -40,16 +40,16 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ..errors import ConfigError, ModelFormatError, ShapeError
-from ..fann.params import (
+from ..network import Network
+from .activations import FANN_ACTIVATIONS
+from .params import (
     ERROR_FUNCTIONS,
     STOP_FUNCTIONS,
     TRAINING_ALGORITHMS,
     FannParams,
     fann_name,
 )
-from ..fann.topology import FannTopology, to_network
-from ..fann_activations import FANN_ACTIVATIONS
-from ..network import Network
+from .topology import FannTopology, to_network
 
 Array = NDArray[Any]
 PathLike: TypeAlias = "str | os.PathLike[str]"

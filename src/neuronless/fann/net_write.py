@@ -1,11 +1,11 @@
 """Writing FANN ``.net`` files: ``FANN_FLO_2.1`` as ``fann_save`` prints it, and the fixed export.
 
 Contract: :func:`save_net` turns a :class:`~neuronless.network.Network` or a
-:class:`~neuronless.files.fann_net.FannNet` into the text libfann writes (same keys, order,
+:class:`~neuronless.fann.net.FannNet` into the text libfann writes (same keys, order,
 ``%f`` / ``%.20e`` formats and trailing spaces, so a file libfann wrote is written back byte for
 byte) or, with ``fixed=True``, into ``FANN_FIX_2.0`` as ``fann_save_to_fixed`` writes it, and
 stores it atomically through :mod:`neuronless.files.atomic`. Reading is
-:mod:`neuronless.files.fann_net`; docs/file-format.md describes both.
+:mod:`neuronless.fann.net`; docs/file-format.md describes both.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..fann.params import ERROR_FUNCTIONS, STOP_FUNCTIONS, TRAINING_ALGORITHMS, FannParams
-from ..fann.topology import FannTopology, from_network
-from ..fann_activations import FANN_ACTIVATIONS
+from ..files.atomic import write_atomic
 from ..network import Network
-from .atomic import write_atomic
-from .fann_net import (
+from .activations import FANN_ACTIVATIONS
+from .net import (
     _CONNECTIONS,
     _NEURONS,
     _PARAM_KEYS,
@@ -34,6 +32,8 @@ from .fann_net import (
     FannScaling,
     PathLike,
 )
+from .params import ERROR_FUNCTIONS, STOP_FUNCTIONS, TRAINING_ALGORITHMS, FannParams
+from .topology import FannTopology, from_network
 
 
 def save_net(

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import ACTIVATIONS, ALIASES, Activation
+from ..activations import ACTIVATIONS, ALIASES, Activation
 
 Array = NDArray[Any]
 
