@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import types
 
 import pytest
@@ -33,7 +35,12 @@ REQUIRED = [
 
 
 def public_names() -> set[str]:
-    """Every name bound in the package namespace that is not private or a submodule."""
+    """Every name bound in the package namespace that is not private or a submodule.
+
+    The package binds its names on first access (PEP 562), so each is looked up first.
+    """
+    for name in neuronless.__all__:
+        getattr(neuronless, name)
     return {
         name
         for name, value in vars(neuronless).items()
@@ -51,6 +58,32 @@ def test_all_has_no_duplicates_and_every_name_exists():
 
 def test_all_equals_the_public_names():
     assert set(neuronless.__all__) == public_names()
+
+
+def test_dir_lists_every_name_before_first_use():
+    listed = subprocess.run(
+        [sys.executable, "-c", "import neuronless; print(' '.join(dir(neuronless)))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert set(neuronless.__all__) | {"data", "datasets"} <= set(listed)
+
+
+def test_a_submodule_does_not_shadow_the_function_of_its_name():
+    # a fresh interpreter: the submodules are imported before the names are first looked up
+    code = (
+        "import types, neuronless.explain, neuronless.minimize, neuronless as nl\n"
+        "assert isinstance(nl.explain, types.FunctionType), nl.explain\n"
+        "assert isinstance(nl.minimize, types.FunctionType), nl.minimize\n"
+        "assert isinstance(nl.data, types.ModuleType)\n"
+        "from neuronless import explain\n"
+        "assert isinstance(explain, types.FunctionType)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Netwrok'"):
+        neuronless.Netwrok  # noqa: B018
 
 
 def test_star_import_gives_exactly_all():

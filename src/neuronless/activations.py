@@ -4,7 +4,9 @@ Contract: an :class:`Activation` maps the scaled net input ``x = steepness * z``
 output ``a = f(x)``. ``df(x, a)`` is the derivative ``f'(x)`` (elementwise functions);
 ``vjp(g, x, a)`` is ``g`` pulled back through ``f`` (for softmax, whose Jacobian is not
 diagonal). Every function here is numerically stable for any finite input: no overflow, no
-0/0, no warning. Numpy and ``scipy.special`` only; nothing here knows about networks.
+0/0, no warning. Numpy only at import (``scipy.special.expit``, the sigmoid, is imported on
+its first use, so ``import neuronless`` and the command line stay quick); nothing here knows
+about networks.
 
 Two optional fast forms serve the training loop, which reuses its buffers:
 
@@ -24,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.special
 from numpy.typing import NDArray
 
 from .errors import ConfigError
@@ -91,6 +92,14 @@ class Activation:
 
 def _identity_df(x: Array | None, a: Array) -> Array:
     return np.ones_like(a)
+
+
+def _expit(x: Array, out: Array | None = None) -> Array:
+    """``scipy.special.expit``, imported here on first use: a ufunc, exact in both tails."""
+    import scipy.special
+
+    result: Array = scipy.special.expit(x, out=out)
+    return result
 
 
 def _sigmoid_df(x: Array | None, a: Array) -> Array:
@@ -182,10 +191,10 @@ IDENTITY = Activation(
 )
 SIGMOID = Activation(
     "sigmoid",
-    f=lambda x: scipy.special.expit(x),
+    f=_expit,
     df=_sigmoid_df,
     output_range=(0.0, 1.0),
-    inplace=lambda x: scipy.special.expit(x, out=x),
+    inplace=lambda x: _expit(x, out=x),
     dmul=_sigmoid_dmul,
 )
 TANH = Activation(
