@@ -9,7 +9,13 @@ from sklearn.metrics import log_loss
 
 from neuronless import LOSSES, ConfigError, get_loss
 from neuronless.activations import ACTIVATIONS, SIGMOID, SOFTMAX, TANH
-from neuronless.losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, MSE, default_loss
+from neuronless.losses import (
+    BINARY_CROSS_ENTROPY,
+    CROSS_ENTROPY,
+    MSE,
+    default_loss,
+    label_smoothing,
+)
 
 DTYPES = [np.float32, np.float64]
 
@@ -187,3 +193,98 @@ def test_default_loss_is_the_fused_partner_else_mse():
     assert default_loss(SOFTMAX) is CROSS_ENTROPY
     assert default_loss(SIGMOID) is BINARY_CROSS_ENTROPY
     assert default_loss(TANH) is MSE
+
+
+# ----------------------------------------------------------------------------- label smoothing
+
+
+def test_label_smoothing_binary_by_hand():
+    # epsilon 0.1 over 2 classes: targets 1 -> 0.95, 0 -> 0.05; a = 0.8
+    ls = label_smoothing(BINARY_CROSS_ENTROPY, 0.1)
+    a = np.array([[0.8], [0.8]])
+    y = np.array([[1.0], [0.0]])
+    expected = (-(0.95 * np.log(0.8) + 0.05 * np.log(0.2)) - (0.05 * np.log(0.8) + 0.95 * np.log(0.2))) / 2
+    assert ls.value(a, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_label_smoothing_softmax_matches_scipy_log_softmax(rng):
+    # k = 4 classes, epsilon 0.2: t = 0.8 y + 0.05; cost = -mean sum t log_softmax(x)
+    x = rng.normal(scale=2.0, size=(6, 4))
+    y = np.eye(4)[rng.integers(0, 4, size=6)]
+    ls = label_smoothing("ce", 0.2)
+    t = 0.8 * y + 0.05
+    expected = -np.mean(np.sum(t * scipy.special.log_softmax(x, axis=1), axis=1))
+    assert ls.value(scipy.special.softmax(x, axis=1), y, x) == pytest.approx(expected, rel=1e-12)
+    assert ls.value(scipy.special.softmax(x, axis=1), y) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("base", [BINARY_CROSS_ENTROPY, CROSS_ENTROPY])
+def test_label_smoothing_fused_step_is_the_logit_gradient(base, rng):
+    # d total / d x by central differences of the cost from the logits, against the fused delta
+    ls = label_smoothing(base, 0.1)
+    act = ACTIVATIONS[base.partner]
+    x = rng.normal(scale=2.0, size=(5, 3))
+    y = np.eye(3)[rng.integers(0, 3, size=5)]
+    h = 1e-6
+    numeric = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += h
+        down[idx] -= h
+        numeric[idx] = (ls.total(act.f(up), y, up) - ls.total(act.f(down), y, down)) / (2 * h)
+    buf, delta = x.copy(), np.empty_like(x)
+    total = ls.forward_delta_(buf, y, act, 0.5, delta, np.empty_like(x), np.empty((5, 1)))
+    assert total == pytest.approx(ls.total(act.f(x), y, x), rel=1e-12)
+    np.testing.assert_allclose(buf, act.f(x), rtol=1e-12)
+    np.testing.assert_allclose(delta, 0.5 * numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(delta, 0.5 * (act.f(x) - ls.smooth(y)), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("base", "make_a"), [
+    (BINARY_CROSS_ENTROPY, lambda rng: rng.uniform(0.05, 0.95, size=(4, 3))),
+    (CROSS_ENTROPY, lambda rng: rng.uniform(0.05, 0.95, size=(4, 3))),
+])
+def test_label_smoothing_grad_is_the_derivative_of_total(base, make_a, rng):
+    ls = label_smoothing(base, 0.1)
+    a, y = make_a(rng), np.eye(3)[rng.integers(0, 3, size=4)]
+    h = 1e-6
+    numeric = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        up, down = a.copy(), a.copy()
+        up[idx] += h
+        down[idx] -= h
+        numeric[idx] = (ls.total(up, y) - ls.total(down, y)) / (2 * h)
+    np.testing.assert_allclose(ls.grad(a, y), numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_label_smoothing_trains_through_backprop_with_exact_gradients(output, rng):
+    from neuronless.backprop import loss_and_grads
+    from neuronless.gradcheck import numerical_grad
+    from neuronless.network import Network
+
+    base = CROSS_ENTROPY if output == "softmax" else BINARY_CROSS_ENTROPY
+    ls = label_smoothing(base, 0.1)
+    net = Network.create([3, 4, 2], hidden="tanh", output=output, seed=1, dtype=np.float64)
+    X = rng.normal(size=(5, 3))
+    Y = np.eye(2)[rng.integers(0, 2, size=5)]
+    _, analytic = loss_and_grads(net, X, Y, ls)
+
+    def loss_at(p):
+        net.params[:] = p
+        return loss_and_grads(net, X, Y, ls)[0]
+
+    numeric = numerical_grad(loss_at, net.params.copy())
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+    # smoothing moves the gradient: it is not the unsmoothed loss's
+    assert not np.allclose(analytic, loss_and_grads(net, X, Y, base)[1])
+
+
+def test_label_smoothing_zero_is_the_base_loss_and_bad_settings_raise():
+    assert label_smoothing("cross_entropy", 0.0) is CROSS_ENTROPY
+    with pytest.raises(ConfigError, match="needs cross_entropy or binary_cross_entropy"):
+        label_smoothing(MSE, 0.1)
+    with pytest.raises(ConfigError, match=r"must be in \[0, 1\)"):
+        label_smoothing(CROSS_ENTROPY, 1.0)
+    with pytest.raises(ConfigError, match="already smoothed"):
+        label_smoothing(label_smoothing(CROSS_ENTROPY, 0.1), 0.1)

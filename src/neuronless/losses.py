@@ -14,6 +14,9 @@ With a sigmoid (binary cross-entropy) or softmax (cross-entropy) output, d cost/
 ``(a - y)/m``: each loss knows its partner activation and uses that one fused, stable form
 rather than dividing by ``a(1 - a)``. L2 regularisation is added by the network code, not here.
 
+:func:`label_smoothing` makes either cross-entropy train towards smoothed targets
+``(1 - epsilon) * y + epsilon / k``, with the same fused gradient.
+
 Nothing here knows about layers; ``forward_delta_`` and ``grad_into`` work on the output
 layer's buffers.
 """
@@ -180,6 +183,97 @@ class _CrossEntropy(Loss):
         np.subtract(x, y, out=delta)
         delta *= scale
         return total
+
+
+@dataclass(frozen=True)
+class _Smoothed(Loss):
+    """A cross-entropy against smoothed targets ``(1 - epsilon) * y + epsilon / k``.
+
+    ``k`` is the number of classes one target row spreads over: the number of columns for
+    softmax, 2 for each sigmoid column. The fused step computes the same thing without
+    building the smoothed targets: the cost is linear in the targets.
+    """
+
+    epsilon: float = 0.0
+    base: Loss | None = None
+
+    def _k(self, y: Array) -> int:
+        return int(y.shape[1]) if self.partner == "softmax" else 2
+
+    def smooth(self, y: Array) -> Array:
+        """The targets this loss trains towards, ``(1 - epsilon) * y + epsilon / k``."""
+        out: Array = (1.0 - self.epsilon) * y + self.epsilon / self._k(y)
+        return out
+
+    def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        assert self.base is not None
+        return self.base.total(a, self.smooth(y), x)
+
+    def grad(self, a: Array, y: Array) -> Array:
+        assert self.base is not None
+        return self.base.grad(a, self.smooth(y))
+
+    def forward_delta_(
+        self,
+        x: Array,
+        y: Array,
+        activation: Activation,
+        scale: float | Array,
+        delta: Array,
+        scratch: Array,
+        row: Array,
+    ) -> float:
+        # with t = (1 - e) y + e/k: cost = f(x) - t.x' and d cost/d x = a - t, where f is
+        # softplus (sigmoid) or logsumexp (softmax, x' = x - max(x); rows of t sum to 1)
+        keep, spread = 1.0 - self.epsilon, self.epsilon / self._k(y)
+        if self.partner == "softmax":
+            x.max(axis=1, keepdims=True, out=row)
+            x -= row
+            total = -keep * float(np.vdot(y, x)) - spread * float(x.sum())
+            np.exp(x, out=x)
+            x.sum(axis=1, keepdims=True, out=row)
+            x /= row
+            np.log(row, out=row)
+            total += float(row.sum())
+        else:
+            np.logaddexp(0.0, x, out=scratch)
+            total = float(scratch.sum()) - keep * float(np.vdot(y, x)) - spread * float(x.sum())
+            activation.inplace(x)  # type: ignore[misc]  # sigmoid has one
+        np.multiply(y, keep, out=delta)
+        np.subtract(x, delta, out=delta)
+        delta -= spread
+        delta *= scale
+        return total
+
+
+def label_smoothing(loss: str | Loss, epsilon: float) -> Loss:
+    """``loss`` (a cross-entropy) against targets smoothed by ``epsilon``; 0 returns ``loss``.
+
+    Label smoothing (Szegedy et al., 2016) trains towards ``(1 - epsilon) * y + epsilon / k``
+    instead of the 0/1 targets ``y``: ``k`` classes for softmax cross-entropy, 2 for each
+    sigmoid output of binary cross-entropy. The outputs then stop short of 0 and 1, so the
+    logits stay finite; RealMLP (Holzmüller et al., 2024) uses ``epsilon = 0.1``. The cost and
+    its fused gradient ``(a - smoothed y) / m`` are those of the base loss at the smoothed
+    targets; targets are given unsmoothed, as for the base loss.
+
+    >>> ls = label_smoothing("cross_entropy", 0.1)
+    >>> ls.name, ls.partner
+    ('cross_entropy_smoothed_0.1', 'softmax')
+    >>> ls.smooth(np.array([[0.0, 1.0]])).round(6).tolist()
+    [[0.05, 0.95]]
+    """
+    base = get_loss(loss)
+    if isinstance(base, _Smoothed):
+        raise ConfigError(f"loss {base.name!r} is already smoothed; pass its base loss instead.")
+    if base.partner is None:
+        raise ConfigError(
+            f"label smoothing needs cross_entropy or binary_cross_entropy; got {base.name!r}."
+        )
+    if not (isinstance(epsilon, (int, float)) and 0.0 <= epsilon < 1.0):
+        raise ConfigError(f"label smoothing epsilon must be in [0, 1); got {epsilon!r}.")
+    if epsilon == 0:
+        return base
+    return _Smoothed(f"{base.name}_smoothed_{epsilon:g}", base.partner, float(epsilon), base)
 
 
 MSE = _MSE("mse")
