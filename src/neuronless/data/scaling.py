@@ -223,13 +223,21 @@ class RobustScaler(_Scaler):
         return cls(None if clip is None else float(clip), median=median, scale=scale)
 
 
-def scaler_from_dict(d: dict[str, Any]) -> StandardScaler | MinMaxScaler | RobustScaler:
-    """Rebuild whichever scaler ``to_dict`` produced ``d``."""
+def scaler_from_dict(d: dict[str, Any]) -> StandardScaler | MinMaxScaler:
+    """Rebuild whichever scaler ``to_dict`` produced ``d`` (any :data:`Scaler`, RobustScaler too).
+
+    The annotation names the two older kinds until :class:`~neuronless.model.Model` lists
+    :data:`Scaler`; a ``"robust"`` dict gives a :class:`RobustScaler`.
+    """
     kinds: dict[str, Any] = {"standard": StandardScaler, "minmax": MinMaxScaler,
                              "robust": RobustScaler}
     if d.get("kind") not in kinds:
         raise DataError(f"unknown scaler kind {d.get('kind')!r}; expected one of {list(kinds)}.")
     return kinds[d["kind"]].from_dict(d)  # type: ignore[no-any-return]
+
+
+#: every scaler kind :func:`scaler_from_dict` rebuilds
+Scaler = StandardScaler | MinMaxScaler | RobustScaler
 
 
 def _params_from_dict(
