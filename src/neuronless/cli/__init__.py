@@ -5,14 +5,18 @@ Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its p
 number by number), ``draw`` (the network as SVG/PNG), ``plot`` (curves, weights, hidden
 units, decision boundary), ``diagnose``, ``demo`` and ``convert`` (FANN ``.net`` <->
 ``.nless``). A user mistake is one line on stderr and exit code 2, never a traceback;
-nothing is written or overwritten when a command fails.
+nothing is written or overwritten when a command fails. Building the parser imports numpy and
+the activation and loss tables only; each verb's module is imported when that verb runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
+from collections.abc import Callable
+from importlib import import_module
 
 from ..errors import NeuronlessError
 from ._common import (
@@ -25,12 +29,27 @@ from ._common import (
     _Parser,
     _positive_int,
 )
-from .convert import _convert
-from .see import _diagnose, _draw, _explain, _plot
-from .train import _train
-from .use import _demo, _evaluate, _info, _predict
 
 __all__ = ["main"]
+
+
+def _verb(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The function ``name`` of ``neuronless.cli.<module>``, imported when its verb runs, so
+    ``--help`` and each verb load only what they use (training, plots and FANN on demand)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return int(getattr(import_module(f".{module}", __name__), name)(args))
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+_convert = _verb("convert", "_convert")
+_diagnose, _draw = _verb("see", "_diagnose"), _verb("see", "_draw")
+_explain, _plot = _verb("see", "_explain"), _verb("see", "_plot")
+_train = _verb("train", "_train")
+_demo, _evaluate = _verb("use", "_demo"), _verb("use", "_evaluate")
+_info, _predict = _verb("use", "_info"), _verb("use", "_predict")
 
 
 def _build_parser() -> _Parser:
