@@ -511,3 +511,26 @@ def test_loss_and_grads_refuses_targets_outside_the_cross_entropies_range():
     sig = Network.create([2, 3, 1], output="sigmoid", seed=0, dtype=np.float64)
     with pytest.raises(ConfigError, match=r"lie in \[0, 1\]"):
         loss_and_grads(sig, X, [[2.0], [0.0]], "binary_cross_entropy")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_hot_check_agrees_with_allclose_at_its_tolerance(dtype):
+    # the row-sum test is np.allclose(sums, 1.0, atol=1e-3) written without its temporaries:
+    # the same rows must pass and fail, right at the edge of the tolerance and beyond
+    from neuronless.backprop import check_loss_targets
+    from neuronless.losses import get_loss
+
+    edge = dtype(1.0) + dtype(1e-3 + 1e-5)
+    sums = [edge, np.nextafter(edge, dtype(2)), np.nextafter(edge, dtype(0)), 2 - edge,
+            dtype(1.0), dtype(1.0 - 1e-3), dtype(0.5), dtype(np.nan), dtype(1.0 + 2e-3)]
+    sums += list(np.linspace(1 - 1.2e-3, 1 + 1.2e-3, 97, dtype=dtype))
+    loss = get_loss("cross_entropy")
+    for s in sums:
+        Y = np.array([[s - dtype(0.25), dtype(0.25)], [dtype(0.0), dtype(1.0)]], dtype=dtype)
+        expected_ok = np.allclose(Y.sum(axis=1), 1.0, atol=1e-3)
+        try:
+            check_loss_targets(loss, Y)
+            ok = True
+        except ConfigError:
+            ok = False
+        assert ok == expected_ok, (dtype, s)

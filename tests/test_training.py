@@ -520,3 +520,74 @@ def test_validation_targets_are_checked_like_training_targets():
     Y = one_hot([0, 1, 1, 0], 2)
     with pytest.raises(ConfigError, match="Y_val rows must be probability distributions"):
         fit(net, XOR_X, Y, epochs=1, validation=(XOR_X, Y * 2))
+
+
+# ----------------------------------------------------------------- one batch per call
+def test_fit_of_one_epoch_is_a_fresh_trainers_epoch(rng):
+    # what fit(epochs=1) does around the epoch (checks, thread limit, history) must not touch
+    # the numbers: each call is a new Trainer (a fresh optimizer state) taking one epoch
+    X, Y = (A.astype(np.float32) for A in regression_data(rng, m=12))
+    net = Network.create([3, 5, 2], seed=0)
+    manual = net.copy()
+    for _ in range(3):
+        history = fit(net, X, Y, "mse", Adam(learning_rate=0.05), epochs=1)
+        loss = Trainer(manual, "mse", Adam(learning_rate=0.05)).epoch(X, Y)
+        assert history.train_loss == [loss]
+        np.testing.assert_array_equal(net.params, manual.params)
+
+
+def test_trainer_checks_loss_and_l2_when_built():
+    net = Network.create([2, 4, 1], output="sigmoid", seed=0)
+    with pytest.raises(ConfigError, match="needs a softmax output layer"):
+        Trainer(net, "cross_entropy")
+    with pytest.raises(ConfigError, match="l2 must be a non-negative number"):
+        Trainer(net, "mse", l2=-1.0)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"batch_size": 2}, {"validation_fraction": 0.25}])
+def test_a_bad_seed_raises_whether_or_not_fit_draws_from_it(kwargs):
+    with pytest.raises(ConfigError, match="seed must be"):
+        fit(Network.create([2, 4, 1], seed=0), XOR_X, XOR_Y, epochs=1, seed="7", **kwargs)
+
+
+def test_full_batch_fit_leaves_a_given_generator_alone():
+    gen = np.random.default_rng(3)
+    expected = np.random.default_rng(3).random()
+    fit(Network.create([2, 4, 1], seed=0), XOR_X, XOR_Y, epochs=2, seed=gen)
+    assert gen.random() == expected
+
+
+# ----------------------------------------------------------------- BLAS threads
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_threads_limit_blas_during_fit_and_restore_it_after():
+    from threadpoolctl import threadpool_limits
+
+    seen: list[list[int]] = []
+    with threadpool_limits(limits=2, user_api="blas"):  # at most 2, fewer on a 1-CPU machine
+        outside = _blas_threads()
+        fit(Network.create([2, 4, 1], seed=0), XOR_X, XOR_Y, epochs=2, threads=1,
+            callbacks=[lambda net, history: seen.append(_blas_threads())])
+        assert _blas_threads() == outside
+        with threadpool_limits(limits=1, user_api="blas"):  # a caller's own limit: kept
+            fit(Network.create([2, 4, 1], seed=0), XOR_X, XOR_Y, epochs=1, threads=1,
+                callbacks=[lambda net, history: seen.append(_blas_threads())])
+            assert all(n == 1 for n in _blas_threads())
+    assert len(seen) == 3
+    assert all(n == 1 for threads in seen for n in threads)
+
+
+def test_blas_libraries_are_looked_up_again_after_new_imports(monkeypatch):
+    import sys
+    import types
+
+    from neuronless.training import _Blas
+
+    first = _Blas.get()
+    assert _Blas.get() is first  # cached: walking the loaded libraries costs milliseconds
+    monkeypatch.setitem(sys.modules, "_a_module_linking_a_new_blas", types.ModuleType("m"))
+    assert _Blas.get() is not first

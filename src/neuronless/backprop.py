@@ -27,6 +27,7 @@ from .losses import Loss, default_loss, get_loss
 from .network import Network, Workspace, views
 
 Array = NDArray[Any]
+ROW_SUM_TOLERANCE = 1e-3 + 1e-5  # np.allclose's test at 1.0 with atol=1e-3 and its rtol 1e-5
 
 
 def resolve_loss(net: Network, loss: str | Loss | None) -> Loss:
@@ -36,6 +37,21 @@ def resolve_loss(net: Network, loss: str | Loss | None) -> Loss:
         return get_loss(loss)
     out = net.layers[-1]
     return default_loss(out.uniform if out.uniform is not None else out.groups[0][0])
+
+
+def check_loss_setup(net: Network, loss: Loss, l2: float) -> None:
+    """Raise ConfigError unless ``loss`` fits ``net``'s output layer and ``l2`` is a
+    non-negative number: what :class:`Backprop` checks before it allocates anything."""
+    out = net.layers[-1]
+    if loss.partner is not None:
+        if out.uniform is None:
+            raise ConfigError(
+                f"loss {loss.name!r} needs a single {loss.partner} activation on "
+                "the whole output layer; this one mixes activations. Use loss='mse'."
+            )
+        loss.check_output(out.uniform)
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ConfigError(f"l2 must be a non-negative number; got {l2!r}.")
 
 
 class Backprop:
@@ -60,16 +76,7 @@ class Backprop:
     ) -> None:
         self.net = net
         self.loss = resolve_loss(net, loss)
-        out = net.layers[-1]
-        if self.loss.partner is not None:
-            if out.uniform is None:
-                raise ConfigError(
-                    f"loss {self.loss.name!r} needs a single {self.loss.partner} activation on "
-                    "the whole output layer; this one mixes activations. Use loss='mse'."
-                )
-            self.loss.check_output(out.uniform)
-        if not (np.isfinite(l2) and l2 >= 0):
-            raise ConfigError(f"l2 must be a non-negative number; got {l2!r}.")
+        check_loss_setup(net, self.loss, l2)
         self.l2 = float(l2)
         self.fused = self.loss.partner is not None
         self.ws = Workspace(net, batch, keep_z=keep_z)
@@ -231,8 +238,10 @@ def check_loss_targets(loss: Loss, Y: Array, name: str = "Y") -> None:
             f"[{Y.min():.3g}, {Y.max():.3g}]. Use loss='mse' for other targets."
         )
     if loss.partner == "softmax":
-        sums = Y.sum(axis=1)
-        if Y.min() < 0 or not np.allclose(sums, 1.0, atol=1e-3):
+        # np.allclose(sums, 1.0, atol=1e-3), that is |sum - 1| <= atol + rtol * 1, without
+        # its dozen temporaries (fit checks every call); a NaN sum fails it too
+        gap = np.abs(Y.sum(axis=1) - 1.0)
+        if Y.min() < 0 or not (gap <= ROW_SUM_TOLERANCE).all():
             raise ConfigError(
                 f"{name} rows must be probability distributions (one-hot rows) for "
                 "cross_entropy. Turn class labels into rows with neuronless.one_hot(labels)."

@@ -41,11 +41,21 @@ def as_generator(seed: Seed) -> np.random.Generator:
     """Turn ``seed`` (int, Generator or None) into a Generator; a Generator is used as is."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise ConfigError(
-        f"seed must be an int, a numpy.random.Generator or None; got {seed!r}."
-    )
+    check_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def check_seed(seed: Seed) -> None:
+    """Raise ConfigError unless :func:`as_generator` takes ``seed``; for a caller that may
+    not need the generator (building one from None or an int costs more than the check)."""
+    if not (
+        seed is None
+        or isinstance(seed, np.random.Generator)
+        or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool))
+    ):
+        raise ConfigError(
+            f"seed must be an int, a numpy.random.Generator or None; got {seed!r}."
+        )
 
 
 class Network:

@@ -19,17 +19,17 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_loss_targets, check_targets, resolve_loss
+from .backprop import Backprop, check_loss_setup, check_loss_targets, check_targets, resolve_loss
 from .classification import accuracy
 from .errors import ConfigError, ModelFormatError, TrainingDivergedError
 from .files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
 from .losses import Loss
-from .network import Network, Seed, as_generator
+from .network import Network, Seed, as_generator, check_seed
 from .optimizers import State, get_optimizer, hyperparameters
 
 Array = NDArray[Any]
@@ -132,11 +132,10 @@ class Trainer:
             raise ConfigError(f"batch_size must be a positive integer or None (full batch); got {batch_size!r}.")
         self.batch_size = batch_size
         self.l2 = l2
+        check_loss_setup(net, self.loss, l2)  # now, not at the first step
         self.state = state if state is not None else self.optimizer.init(net.params)
-        self._backprops: dict[int, Backprop] = {}
+        self._backprops: dict[int, Backprop] = {}  # built at the first step of each size
         self._grads = np.zeros_like(net.params)
-        self._backprop(1)  # validates loss/output/l2 now, not at the first step
-
 
     def _backprop(self, batch: int) -> Backprop:
         bp = self._backprops.get(batch)
@@ -180,12 +179,35 @@ class Trainer:
 
 
 def _check_finite(name: str, A: Array) -> None:
-    if not np.all(np.isfinite(A)):
+    if not np.isfinite(A).all():
         bad = np.argwhere(~np.isfinite(A))[0]
         raise ConfigError(
             f"{name} must hold finite numbers; row {int(bad[0])} has NaN or infinity. Remove or "
             "fill the missing values before training."
         )
+
+
+class _Blas:
+    """threadpoolctl's view of the loaded BLAS libraries, built once per process.
+
+    Building it walks every shared library the process has loaded (about 1.5 ms, ten times
+    a small network's epoch), so it is kept; it is built again when modules were imported
+    since, because a new BLAS arrives with the extension module that links it.
+    """
+
+    controller: ClassVar[Any] = None
+    libraries: ClassVar[list[Any]] = []  # its BLAS libraries' controllers
+    n_modules: ClassVar[int] = -1  # len(sys.modules) when it was built
+
+    @classmethod
+    def get(cls) -> Any:
+        if len(sys.modules) != cls.n_modules:
+            from threadpoolctl import ThreadpoolController
+
+            cls.controller = ThreadpoolController()
+            cls.libraries = cls.controller.select(user_api="blas").lib_controllers
+            cls.n_modules = len(sys.modules)
+        return cls.controller
 
 
 def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextManager[Any]:
@@ -197,9 +219,11 @@ def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextMan
         threads = 1
     if not (isinstance(threads, int) and threads >= 1):
         raise ConfigError(f"threads must be a positive integer, 'auto' or None; got {threads!r}.")
-    from threadpoolctl import threadpool_limits
-
-    limiter: AbstractContextManager[Any] = threadpool_limits(limits=threads, user_api="blas")
+    controller = _Blas.get()
+    current = [lib.num_threads for lib in _Blas.libraries]  # None: the library cannot tell
+    if all(n is not None and n <= threads for n in current):
+        return nullcontext()  # already that few (a caller's own limit): nothing to change
+    limiter: AbstractContextManager[Any] = controller.limit(limits=threads, user_api="blas")
     return limiter
 
 
@@ -286,7 +310,8 @@ def fit(
     saved = read_checkpoint(resume) if resume is not None else None
     trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2,
                       state=saved.state if saved is not None else None)
-    fit_args = _fit_args(trainer, l2, shuffle)
+    # only a checkpoint needs the fit arguments (to write them or to compare them)
+    fit_args = _fit_args(trainer, l2, shuffle) if checkpoint is not None or saved is not None else {}
     if saved is not None:
         _check_resume(saved, net, trainer, fit_args, os.fspath(resume or ""), epochs)
     if on_nan not in ("raise", "restore"):
@@ -296,7 +321,12 @@ def fit(
     _check_finite("X", X2)
     _check_finite("Y", Y2)
     check_loss_targets(trainer.loss, Y2, "Y")
-    rng = as_generator(seed)
+    check_seed(seed)
+    # the generator only when something draws from it or saves it: building one from an
+    # int or None costs more than a small network's epoch
+    needs_rng = (validation_fraction is not None or checkpoint is not None or saved is not None
+                 or (shuffle and batch_size is not None and batch_size < X2.shape[0]))
+    rng = as_generator(seed) if needs_rng else None
     if validation is not None and validation_fraction is not None:
         raise ConfigError("pass either validation=(X_val, Y_val) or validation_fraction, not both.")
     Xv: Array | None = None
@@ -319,6 +349,7 @@ def fit(
                 f"validation_fraction={validation_fraction} leaves {n_val} of {X2.shape[0]} rows "
                 "for validation; it must leave at least one row on each side."
             )
+        assert rng is not None
         perm = rng.permutation(X2.shape[0])
         Xv, Yv = X2[perm[:n_val]], Y2[perm[:n_val]]
         X2, Y2 = np.ascontiguousarray(X2[perm[n_val:]]), np.ascontiguousarray(Y2[perm[n_val:]])
@@ -329,6 +360,7 @@ def fit(
     best, since_best = math.inf, 0
     done, finished = 0, False
     if saved is not None:
+        assert rng is not None
         net.params[...] = saved.net.params
         _restore_rng(rng, saved.rng_state)
         history = History(**saved.history)
@@ -345,6 +377,7 @@ def fit(
 
     def save_checkpoint() -> None:
         assert checkpoint is not None
+        assert rng is not None
         write_checkpoint(checkpoint, Checkpoint(
             net=net, epochs_done=done, fit_args=fit_args, state=trainer.state,
             rng_state=dict(rng.bit_generator.state), history=dataclasses.asdict(history),
@@ -357,6 +390,7 @@ def fit(
         for epoch in range(done, epochs if not finished else done):
             lr = schedule(epoch) if schedule is not None else None
             if shuffle and minibatch:
+                assert rng is not None
                 perm = rng.permutation(n)
                 np.take(X2, perm, axis=0, out=Xs)
                 np.take(Y2, perm, axis=0, out=Ys)
