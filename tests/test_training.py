@@ -536,6 +536,65 @@ def test_fit_of_one_epoch_is_a_fresh_trainers_epoch(rng):
         np.testing.assert_array_equal(net.params, manual.params)
 
 
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_fit_with_state_continues_the_optimizer_across_calls(name, batch_size):
+    # four calls of one epoch carrying the state are one fit of four epochs, bit for bit
+    optimizer = XOR_OPTIMIZERS[name]
+    once = Network.create([2, 4, 1], seed=0)
+    fit(once, XOR_X, XOR_Y, optimizer=optimizer, epochs=4, batch_size=batch_size,
+        shuffle=False)
+    net = Network.create([2, 4, 1], seed=0)
+    state = optimizer.init(net.params)
+    for _ in range(4):
+        history = fit(net, XOR_X, XOR_Y, optimizer=optimizer, epochs=1,
+                      batch_size=batch_size, shuffle=False, state=state)
+        assert history.epoch == [0]
+    np.testing.assert_array_equal(net.params, once.params)
+    assert state.t == 4 * (1 if batch_size is None else 2)
+
+
+def test_fit_without_state_restarts_the_optimizer_every_call():
+    fresh, carried = Network.create([2, 4, 1], seed=0), Network.create([2, 4, 1], seed=0)
+    state = Adam(learning_rate=0.05).init(carried.params)
+    for _ in range(2):
+        fit(fresh, XOR_X, XOR_Y, optimizer=Adam(learning_rate=0.05), epochs=1)
+        fit(carried, XOR_X, XOR_Y, optimizer=Adam(learning_rate=0.05), epochs=1, state=state)
+    assert not np.array_equal(fresh.params, carried.params)  # Adam's second step differs
+
+
+def test_fit_accepts_a_trainers_state():
+    net = Network.create([2, 4, 1], seed=0)
+    trainer = Trainer(net, None, Adam(learning_rate=0.05))
+    trainer.epoch(XOR_X, XOR_Y)
+    fit(net, XOR_X, XOR_Y, optimizer=Adam(learning_rate=0.05), epochs=2, state=trainer.state)
+    assert trainer.state.t == 3
+
+
+@pytest.mark.parametrize(
+    ("make_state", "match"),
+    [
+        (lambda net: Momentum().init(net.params), r"expected arrays \['m', 'scratch', 'v'\]"),
+        (lambda net: Adam().init(np.zeros(3, dtype=np.float32)), "does not fit Adam"),
+        (lambda net: Adam().init(net.params.astype(np.float64)), "does not fit Adam"),
+        (lambda net: {"m": net.params.copy()}, "does not fit Adam"),
+    ],
+)
+def test_a_state_of_another_optimizer_or_network_is_a_config_error(make_state, match):
+    net = Network.create([2, 4, 1], seed=0)
+    before = net.params.copy()
+    with pytest.raises(ConfigError, match=match):
+        fit(net, XOR_X, XOR_Y, optimizer="adam", epochs=1, state=make_state(net))
+    np.testing.assert_array_equal(net.params, before)
+
+
+def test_state_and_resume_together_raise(tmp_path):
+    net = Network.create([2, 4, 1], seed=0)
+    with pytest.raises(ConfigError, match="not both"):
+        fit(net, XOR_X, XOR_Y, epochs=1, state=Adam().init(net.params),
+            resume=tmp_path / "run.nless")
+
+
 def test_trainer_checks_loss_and_l2_when_built():
     net = Network.create([2, 4, 1], output="sigmoid", seed=0)
     with pytest.raises(ConfigError, match="needs a softmax output layer"):

@@ -5,7 +5,9 @@ and returns a :class:`History`. :class:`Trainer` is the loop's engine (one step,
 public for custom loops and benchmarks. A step allocates nothing: each batch size gets one
 :class:`~neuronless.backprop.Backprop` whose buffers are reused. A NaN or infinite loss
 never passes silently: ``fit`` restores the last good weights and raises (or, with
-``on_nan="restore"``, stops and says so in the history).
+``on_nan="restore"``, stops and says so in the history). The optimizer state starts fresh
+in every ``fit`` unless the caller passes its own (``state=``), which ``fit`` then carries on:
+training one batch per call (``partial_fit``) is a loop of ``fit(..., epochs=1, state=state)``.
 """
 
 from __future__ import annotations
@@ -251,6 +253,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int = 10,
     resume: str | os.PathLike[str] | None = None,
+    state: State | None = None,
 ) -> History:
     """Train ``net`` in place on ``(X, Y)`` and return the per-epoch :class:`History`.
 
@@ -301,15 +304,54 @@ def fit(
         far. Pass the same data, seed and arguments: the run then ends bit-identical to an
         uninterrupted one. A checkpoint of another architecture, loss, optimizer, batch
         size, l2 or shuffle setting raises :class:`ConfigError`.
+    state : optimizer state, optional
+        Continue the optimizer from this state (``optimizer.init(net.params)``, or the
+        ``state`` of an earlier :class:`Trainer`) instead of a fresh one; ``fit`` updates it
+        in place, so passing the same object to every call of ``fit`` continues Adam's moments
+        and step count, Rprop's step sizes and so on across calls: a loop of
+        ``fit(net, X_batch, Y_batch, optimizer=opt, epochs=1, state=state)`` is
+        ``partial_fit``; on the same data and without shuffling, ``k`` calls of one epoch
+        end bit-identical to one ``fit`` of ``k`` epochs. The schedule and the history count each call's epochs from 0
+        (shuffling, too, starts again from ``seed``). After a divergence the
+        weights are restored but ``state`` keeps the steps taken; start again from a fresh one.
+        Not with ``resume``, which restores the checkpoint's state.
+
+    Examples
+    --------
+    Training one batch per call, carrying the optimizer state:
+
+    >>> from neuronless import Adam
+    >>> net = Network.create([2, 4, 1], seed=0)
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    >>> Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    >>> opt = Adam(learning_rate=0.05)
+    >>> state = opt.init(net.params)
+    >>> for _ in range(3):
+    ...     history = fit(net, X, Y, optimizer=opt, epochs=1, state=state)
+    >>> state.t  # three Adam steps, one per call
+    3
     """
     X2, Y2 = check_targets(net, X, Y)
     if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
         raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
     if not (isinstance(checkpoint_every, (int, np.integer)) and checkpoint_every >= 1):
         raise ConfigError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}.")
+    if state is not None and resume is not None:
+        raise ConfigError(
+            "pass either state= or resume=, not both: resume continues from the checkpoint's "
+            "optimizer state."
+        )
     saved = read_checkpoint(resume) if resume is not None else None
     trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2,
-                      state=saved.state if saved is not None else None)
+                      state=saved.state if saved is not None else state)
+    if state is not None:
+        wrong = _state_mismatch(state, trainer.optimizer, net)
+        if wrong is not None:
+            raise ConfigError(
+                f"state does not fit {type(trainer.optimizer).__name__} on this network: {wrong}. "
+                "Pass the state of the same optimizer on the same network "
+                "(optimizer.init(net.params)), or None for a fresh one."
+            )
     # only a checkpoint needs the fit arguments (to write them or to compare them)
     fit_args = _fit_args(trainer, l2, shuffle) if checkpoint is not None or saved is not None else {}
     if saved is not None:
@@ -513,16 +555,24 @@ def _check_resume(saved: Checkpoint, net: Network, trainer: Trainer, fit_args: d
             f"epochs must be at least {saved.epochs_done}, the epochs already in {path} "
             f"(epochs counts them too: it is the total); got {epochs}."
         )
-    fresh = trainer.optimizer.init(net.params)
-    layout = {k: (a.shape, a.dtype) for k, a in fresh.arrays.items()}
-    if {k: (a.shape, a.dtype) for k, a in saved.state.arrays.items()} != layout or set(
-        saved.state.scalars
-    ) != set(fresh.scalars):
+    wrong = _state_mismatch(saved.state, trainer.optimizer, net)
+    if wrong is not None:
         raise ModelFormatError(
             f"{path}: the optimizer state does not fit {fit_args['optimizer']} on this network "
-            f"(expected arrays {sorted(layout)} and scalars {sorted(fresh.scalars)}). The "
-            "checkpoint is damaged; start training again without resume."
+            f"({wrong}). The checkpoint is damaged; start training again without resume."
         )
+
+
+def _state_mismatch(state: State, optimizer: Any, net: Network) -> str | None:
+    """Why ``state`` cannot be ``optimizer``'s state on ``net`` (None if it can): its arrays
+    and scalars must be the ones ``optimizer.init(net.params)`` makes."""
+    fresh = optimizer.init(net.params)
+    layout = {k: (a.shape, a.dtype) for k, a in fresh.arrays.items()}
+    if not isinstance(state, State) or {
+        k: (a.shape, a.dtype) for k, a in state.arrays.items()
+    } != layout or set(state.scalars) != set(fresh.scalars):
+        return f"expected arrays {sorted(layout)} and scalars {sorted(fresh.scalars)}"
+    return None
 
 
 def _restore_rng(rng: np.random.Generator, state: dict[str, Any]) -> None:
