@@ -11,7 +11,9 @@ An optional per-layer ``clamp`` bounds ``steepness * z`` before ``f`` (FANN's su
 see :class:`~neuronless.layers.LayerActivation`); ``None`` means no clamp and costs nothing.
 
 This module never trains; ``backprop`` differentiates what ``Workspace.forward`` records.
-``LayerTrace``, ``Trace``, ``Workspace`` and ``views`` are re-exported from ``workspace``.
+``LayerTrace``, ``Trace``, ``Workspace`` and ``views`` are re-exported from ``workspace``;
+``Network.jacobian`` is ``sensitivity.jacobian``. Both modules sit below this one and see a
+network only through ``workspace.NetworkLike``: neither imports this module.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from . import sensitivity
 from .activations import Activation
 from .errors import ConfigError, ShapeError
 from .layers import ActivationSpec, LayerActivation
@@ -475,9 +478,7 @@ class Network:
     def jacobian(self, X: Any) -> Array:
         """d outputs / d inputs per sample, shape ``(m, n_out, n_in)`` (see
         :func:`neuronless.sensitivity.jacobian`)."""
-        from .sensitivity import jacobian
-
-        return jacobian(self, X)
+        return sensitivity.jacobian(self, X)
 
 
 def _softmax_1d(x: Array) -> None:

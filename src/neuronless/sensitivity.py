@@ -1,6 +1,7 @@
 """Sensitivity of a network's outputs to its inputs: the Jacobian d outputs / d inputs.
 
-Contract: :func:`jacobian` runs one recorded forward pass (``Network.trace``) and then, for
+Contract: :func:`jacobian` runs one recorded forward pass (a ``Workspace`` keeping every
+``z``, as ``Network.trace`` does) and then, for
 each output unit, pushes a one-hot d/d a backwards through the layers with each layer's own
 ``LayerActivation.backward_`` (steepness, per-neuron activations and softmax's vector-Jacobian
 product included) and the transposed weight matrices (shortcut connections add up). It
@@ -9,18 +10,17 @@ returns ``(m, n_out, n_in)`` and never changes the network.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from .network import Network
+from .workspace import NetworkLike, Workspace
 
 Array = NDArray[Any]
 
 
-def jacobian(net: Network, X: Any) -> Array:
+def jacobian(net: NetworkLike, X: Any) -> Array:
     """Return d outputs / d inputs for every sample: shape ``(m, n_out, n_in)``.
 
     Reverse mode: one backward pass per output unit, reading the forward pass's trace.
@@ -32,8 +32,8 @@ def jacobian(net: Network, X: Any) -> Array:
     [[[2.0, 3.0]]]
     """
     X2 = net.check_input(X)
-    trace = net.trace(X2)
-    m, n_in, n_out = X2.shape[0], net.n_inputs, net.n_outputs
+    trace = Workspace(net, X2.shape[0], keep_z=True).forward(np.array(X2, copy=True))
+    m, n_in, n_out = X2.shape[0], net.sizes[0], net.sizes[-1]
     L = len(net.weights) - 1
     fan = net.fan_ins
     out = np.zeros((m, n_out, n_in), dtype=net.dtype)

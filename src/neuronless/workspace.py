@@ -4,24 +4,47 @@ Contract: a :class:`Workspace` owns the buffers of one network for one batch siz
 ``forward(X)`` fills them layer by layer (``z = input @ W[:-1] + W[-1]``,
 ``a = f(steepness * z)``, the scaled input clipped first if the layer has a clamp) and returns a :class:`Trace` whose arrays are those buffers.
 Backprop, explain mode and diagrams read that record. ``views`` cuts a flat vector into
-matrices that share its memory.
+matrices that share its memory. :class:`NetworkLike` names what this module (and
+``sensitivity``) read from a network, so that neither imports ``network``, which sits above
+them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ShapeError
-
-if TYPE_CHECKING:
-    from .network import Network
+from .layers import LayerActivation
 
 Array = NDArray[Any]
+
+
+class NetworkLike(Protocol):
+    """What a forward or backward pass reads from a network; :class:`~neuronless.Network`
+    is one. Declared here so that imports flow downward: ``network`` uses this module,
+    never the other way round."""
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+    @property
+    def sizes(self) -> tuple[int, ...]: ...
+    @property
+    def shortcut(self) -> bool: ...
+    @property
+    def layers(self) -> list[LayerActivation]: ...
+    @property
+    def weights(self) -> list[Array]: ...
+    @property
+    def fan_ins(self) -> list[int]: ...
+
+    def check_input(self, X: Any) -> Array:
+        """``X`` as a 2-D array of the network's dtype, or a ShapeError."""
+        ...
 
 
 @dataclass
@@ -61,7 +84,7 @@ class Workspace:
     the output.
     """
 
-    def __init__(self, net: Network, batch: int, *, keep_z: bool = False) -> None:
+    def __init__(self, net: NetworkLike, batch: int, *, keep_z: bool = False) -> None:
         self.net = net
         self.batch = batch
         dt = net.dtype
