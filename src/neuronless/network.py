@@ -32,7 +32,7 @@ from .layers import ActivationSpec, LayerActivation
 from .workspace import LayerTrace, Trace, Workspace, views
 
 Array = NDArray[Any]
-Seed: TypeAlias = int | np.random.Generator | None
+Seed: TypeAlias = "int | np.random.Generator | None"  # a string: numpy.random loads on use
 
 INITS = ("auto", "uniform", "glorot", "xavier", "he", "nguyen_widrow", "epsilon")
 EPSILON_INIT = 0.12  # the Stanford ML course's epsilon_init for randInitializeWeights

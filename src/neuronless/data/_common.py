@@ -16,7 +16,7 @@ Array = NDArray[Any]
 FloatArray = NDArray[np.float64]
 PathLike: TypeAlias = str | os.PathLike[str]
 Target: TypeAlias = int | str | Sequence[int | str] | None
-Seed: TypeAlias = int | np.random.Generator | None
+Seed: TypeAlias = "int | np.random.Generator | None"  # a string: numpy.random loads on use
 
 MAX_CLASSES = 20  # infer_task: at most this many distinct integers can still be class labels
 CSV_DELIMITERS = (",", "\t", ";", "|")  # tried in this order when sniffing a file's content

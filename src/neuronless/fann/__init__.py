@@ -14,17 +14,15 @@ training recipe neuronless recommends for FANN-style data is the submodule
 Comparison against the real library lives in :mod:`neuronless.fann.libfann` (ctypes, only
 when Debian's ``libfann-dev`` is installed).
 
-The names are resolved on first use: only :mod:`.params` (and through it the activation
-table) is imported with the package, so ``import neuronless.fann`` stays cheap, and
-``cascade`` and ``data``, which import modules of this package, cannot form a cycle.
+The names are resolved on first use: the package imports nothing itself, so ``import
+neuronless`` (which loads :mod:`neuronless.fann.activations`) stays cheap, and ``cascade`` and
+``data``, which import modules of this package, cannot form a cycle.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-from .params import FannParams, to_fann, to_neuronless
 
 if TYPE_CHECKING:
     from ..cascade import CascadeReport as CascadeReport
@@ -39,10 +37,16 @@ if TYPE_CHECKING:
     from .net import FannScaling as FannScaling
     from .net import load_net as load_net
     from .net_write import save_net as save_net
+    from .params import FannParams as FannParams
+    from .params import to_fann as to_fann
+    from .params import to_neuronless as to_neuronless
     from .train import FannHistory as FannHistory
     from .train import FannTrainer as FannTrainer
 
 _LAZY = {
+    "FannParams": ".params",
+    "to_fann": ".params",
+    "to_neuronless": ".params",
     "FannNet": ".net",
     "FannScaling": ".net",
     "load_net": ".net",
@@ -59,7 +63,7 @@ _LAZY = {
     "CascadeReport": "..cascade",
 }
 
-__all__ = ["FannParams", "to_fann", "to_neuronless", *_LAZY]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 
 __all__ = ["atomic_path", "write_atomic"]
@@ -32,6 +31,8 @@ FILE_MODE = 0o666 & ~_umask()  # read once, at import: os.umask can only be read
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path to write; on success it replaces ``target`` atomically."""
+    import tempfile  # here: tempfile imports shutil and random, and loading a model never writes
+
     target = os.fspath(target)
     directory = os.path.dirname(os.path.abspath(target))
     try:
