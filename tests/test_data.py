@@ -468,7 +468,7 @@ def test_scaler_keeps_float32_and_checks_use():
     with pytest.raises(DataError, match="non-finite"):
         StandardScaler().fit([[np.nan]])
     with pytest.raises(DataError, match="unknown scaler kind"):
-        scaler_from_dict({"kind": "robust"})
+        scaler_from_dict({"kind": "logarithmic"})
 
 
 # --------------------------------------------------------------------------- splitting

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuronless.cli import _build_parser
-from neuronless.cli._common import _batch_size, _validation_fraction
 from neuronless.data import train_test_split
 from neuronless.errors import ConfigError, DataError, ShapeError
 from neuronless.fann.recommended import (
@@ -20,7 +18,7 @@ from neuronless.fann.recommended import (
     train,
     training_arrays,
 )
-from neuronless.optimizers import Adam, IRpropPlus
+from neuronless.optimizers import IRpropPlus
 
 
 def _blobs(rng: np.random.Generator, n_classes: int, per_class: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -31,29 +29,36 @@ def _blobs(rng: np.random.Generator, n_classes: int, per_class: int = 40) -> tup
     return X, np.eye(n_classes)[labels]
 
 
-def test_cli_defaults_are_what_neuronless_train_does():
-    args = _build_parser().parse_args(["train", "data.csv", "-o", "m.nless"])
-    assert CLI_DEFAULTS.hidden == args.hidden
-    assert CLI_DEFAULTS.optimizer == args.optimizer
-    assert CLI_DEFAULTS.epochs == args.epochs
-    assert CLI_DEFAULTS.batch_size == _batch_size(args)
-    assert CLI_DEFAULTS.validation_fraction == _validation_fraction(args)
-    assert CLI_DEFAULTS.scale == args.scale
-    assert CLI_DEFAULTS.l2 == args.l2
-    assert CLI_DEFAULTS.early_stopping == args.early_stopping
-    assert args.lr is None
-    assert CLI_DEFAULTS.learning_rate is None
-    assert CLI_DEFAULTS.make_optimizer() == Adam()
+def test_cli_defaults_are_what_neuronless_train_does(tmp_path):
+    from neuronless.cli import main
+    from neuronless.model import Model
+
+    data = tmp_path / "d.csv"
+    rows = [f"{i % 7},{(i * 3) % 5},{i % 2}" for i in range(40)]
+    data.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    assert main(["train", str(data), "-o", str(tmp_path / "m.nless")]) == 0
+    model, _ = Model.load(tmp_path / "m.nless")
+    recorded = model.info["recipe"]
+    assert recorded == {k: (list(v) if isinstance(v, tuple) else v)
+                        for k, v in CLI_DEFAULTS.as_dict().items()}
+    assert model.net.sizes == (2, *CLI_DEFAULTS.layers, 1)
 
 
 def test_recommended_differs_from_the_cli_only_where_documented():
     assert differences_from_cli() == {
         "optimizer": ("adam", "irprop+"),
-        "batch_size": (32, None),
-        "epochs": (200, 2000),
-        "validation_fraction": (0.2, 0.0),
+        "learning_rate": (0.004, None),
+        "batch_size": (256, None),
+        "epochs": (100, 2000),
+        "scale": ("robust", "standard"),
+        "early_stopping": (10, None),
+        "schedule": ("cosine", None),
         "l2_choices": (None, (0.1, 1.0, 3.0)),
         "select_folds": (1, 4),
+        "clip_predictions": (True, False),
+        "min_delta": (1e-4, 0.0),
+        "beta2": (0.95, None),
+        "label_smoothing": (0.1, 0.0),
     }
     assert recommended().make_optimizer() == IRpropPlus()
     assert recommended().make_schedule() is None
@@ -64,7 +69,7 @@ def test_recommended_differs_from_the_cli_only_where_documented():
     ("change", "message"),
     [
         ({"optimizer": "nope"}, "Recipe.optimizer must be one of"),
-        ({"scale": "log"}, "Recipe.scale must be one of standard, minmax, none"),
+        ({"scale": "log"}, "Recipe.scale must be one of robust, standard, minmax, none"),
         ({"epochs": 0}, "Recipe.epochs must be a positive integer"),
         ({"validation_fraction": 1.0}, r"Recipe.validation_fraction must be in \[0, 1\)"),
         ({"batch_size": 0}, "Recipe.batch_size must be a positive integer or None"),
@@ -166,7 +171,7 @@ def test_cosine_schedule_anneals_from_the_learning_rate_to_zero():
     assert schedule(0) == pytest.approx(0.01)
     assert schedule(5) == pytest.approx(0.005)  # half way: cos(pi/2) = 0
     assert schedule(10) == pytest.approx(0.0, abs=1e-15)
-    assert CLI_DEFAULTS.make_schedule() is None
+    assert recommended().make_schedule() is None
     with pytest.raises(ConfigError, match=r"Recipe\.schedule must be None or 'cosine'"):
         recommended().replace(schedule="step")
 

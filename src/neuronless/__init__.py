@@ -33,6 +33,7 @@ if _typing.TYPE_CHECKING:  # the names as type checkers see them; at run time __
         ConfigError,
         ConvergenceWarning,
         DataError,
+        DataWarning,
         ModelFormatError,
         NeuronlessError,
         ShapeError,
@@ -56,6 +57,7 @@ if _typing.TYPE_CHECKING:  # the names as type checkers see them; at run time __
         Quickprop,
         RMSprop,
     )
+    from .pipeline import DEFAULTS, Recipe, train
     from .schedules import constant, cosine, exponential, inverse_scaling, step_decay
     from .training import EarlyStopping, History, Trainer, fit
 
@@ -81,6 +83,7 @@ _LAZY: dict[str, str] = {
     "ConfigError": "errors",
     "ConvergenceWarning": "errors",
     "DataError": "errors",
+    "DataWarning": "errors",
     "ModelFormatError": "errors",
     "NeuronlessError": "errors",
     "ShapeError": "errors",
@@ -100,6 +103,9 @@ _LAZY: dict[str, str] = {
     "MinimizeResult": "minimize",
     "minimize": "minimize",
     "Model": "model",
+    "DEFAULTS": "pipeline",
+    "Recipe": "pipeline",
+    "train": "pipeline",
     "LayerTrace": "network",
     "Network": "network",
     "Trace": "network",
@@ -126,6 +132,7 @@ _SUBMODULES = ("data", "datasets")
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULTS",
     "LOSSES",
     "SGD",
     "Activation",
@@ -136,6 +143,7 @@ __all__ = [
     "ConfigError",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "EarlyStopping",
     "Finding",
     "GradientReport",
@@ -153,6 +161,7 @@ __all__ = [
     "NeuronlessError",
     "Quickprop",
     "RMSprop",
+    "Recipe",
     "ShapeError",
     "Step",
     "Trace",
@@ -183,6 +192,7 @@ __all__ = [
     "render_findings",
     "save",
     "step_decay",
+    "train",
 ]
 
 

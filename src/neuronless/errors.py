@@ -12,6 +12,7 @@ Hierarchy (each type also derives from the built-in a user would catch)::
     └── TrainingDivergedError(FloatingPointError)
                                        the loss became NaN or infinite during training
     ConvergenceWarning(UserWarning)    an optimiser stopped before converging
+    DataWarning(UserWarning)           data used as it is, but worth a look (unseen categories)
 
 Every message says what was wrong, what was expected and how to fix it.
 """
@@ -45,6 +46,10 @@ class ModelFormatError(NeuronlessError, ValueError):
 
 class TrainingDivergedError(NeuronlessError, FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+class DataWarning(UserWarning):
+    """Data that can be used but deserves a look: values not seen in training, for example."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -1,9 +1,11 @@
-"""A network plus its preprocessing: input scaler, class labels or target scaler, column names.
+"""A network plus its preprocessing: column encoders, input scaler, class labels or target scaler.
 
-Contract: a :class:`Model` turns raw feature rows into the original labels (classification)
-or un-scaled values (regression) with :meth:`Model.predict`; its preprocessing travels in
-the ``.nless`` metadata (:meth:`Model.save`, :meth:`Model.load`), so a saved model predicts
-from the same raw columns it was trained on. :func:`classification_metrics` and
+Contract: a :class:`Model` turns raw rows (a table with the training columns, matched by
+name, or a numeric array in training order) into the original labels (classification) or
+un-scaled values (regression) with :meth:`Model.predict`; its preprocessing travels in
+the ``.nless`` metadata as plain JSON (:meth:`Model.save`, :meth:`Model.load`), so a saved
+model predicts from the same raw columns it was trained on. :func:`neuronless.train` builds
+one; its ``history`` and ``info`` say how it was trained. :func:`classification_metrics` and
 :func:`regression_metrics` score predictions without scikit-learn.
 
 >>> import numpy as np, neuronless as nl
@@ -18,18 +20,24 @@ from the same raw columns it was trained on. :func:`classification_metrics` and
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import Labels, MinMaxScaler, StandardScaler, scaler_from_dict
-from .errors import ModelFormatError, NeuronlessError, ShapeError
+from .data import Labels, scaler_from_dict
+from .data.columns import TableEncoder, Unseen
+from .data.scaling import Scaler as _Scaler
+from .errors import DataWarning, ModelFormatError, NeuronlessError, ShapeError
 from .network import Network
 
+if TYPE_CHECKING:
+    from .training import History
+
 Array = NDArray[Any]
-Scaler: TypeAlias = "StandardScaler | MinMaxScaler"
+Scaler: TypeAlias = "_Scaler"
 Task: TypeAlias = Literal["classification", "regression"]
 
 
@@ -39,7 +47,11 @@ class Model:
 
     ``labels`` (classification) maps output units to the original class labels; a network
     with one output unit is a binary classifier (output ≥ 0.5 means ``labels.classes[1]``).
-    ``scaler`` is applied to the inputs, ``target_scaler`` undone on regression outputs.
+    ``encoder`` (when the model was trained on a table) turns raw columns into numbers;
+    ``scaler`` is applied to the encoded inputs, ``target_scaler`` undone on regression
+    outputs, and regression predictions are clipped to ``target_range`` when it is set.
+    ``history`` is the training :class:`~neuronless.training.History` and ``info`` what else
+    training recorded (seed, optimizer, scores, notes); both are saved with the model.
     """
 
     net: Network
@@ -49,10 +61,48 @@ class Model:
     target_scaler: Scaler | None = None
     feature_names: list[str] = field(default_factory=list)
     target_names: list[str] = field(default_factory=list)
+    encoder: TableEncoder | None = None
+    target_range: list[list[float]] | None = None
+    history: History | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def encode(self, X: Any, unseen: Unseen | None = None) -> Array:
+        """Raw rows → encoded numbers (one-hot, imputed), before scaling.
+
+        ``X`` is a table (path, data frame, :class:`~neuronless.data.read.Table`, dict of
+        columns; matched by column name) or a numeric array whose columns are the raw
+        training columns in order.
+        """
+        if self.encoder is None:
+            return np.asarray(X, dtype=np.float64)
+        from .data.read import Table, as_table
+
+        raw = self.encoder.raw_names
+        if isinstance(X, np.ndarray) or (isinstance(X, (list, tuple)) and not isinstance(X, str)):
+            arr = np.asarray(X)
+            if arr.ndim != 2 or arr.shape[1] != len(raw):
+                got = arr.shape[1] if arr.ndim == 2 else f"shape {arr.shape}"
+                raise ShapeError(
+                    f"the data has {got} columns but the model was trained on {len(raw)} "
+                    f"({', '.join(raw)}); give it the same columns, in that order, or a table "
+                    "with those column names."
+                )
+            table = as_table({name: arr[:, j] for j, name in enumerate(raw)})
+        else:
+            table = X if isinstance(X, Table) else as_table(X)
+            table = _positional(table, raw)
+        return self.encoder.transform(table, unseen)
 
     def inputs(self, X: Any) -> Array:
-        """Raw feature rows → the network's scaled input, checking the number of columns."""
-        arr = np.asarray(X, dtype=np.float64)
+        """Raw rows → the network's scaled input, checking the columns.
+
+        Values that no training row had (unseen categories) encode as all zeros, and one
+        :class:`~neuronless.errors.DataWarning` says how many there were.
+        """
+        unseen = Unseen()
+        arr = self.encode(X, unseen)
+        if unseen.total:
+            warnings.warn(unseen.message(), DataWarning, stacklevel=3)
         if arr.ndim != 2 or arr.shape[1] != self.net.n_inputs:
             got = arr.shape[1] if arr.ndim == 2 else f"shape {arr.shape}"
             names = f" ({', '.join(self.feature_names)})" if self.feature_names else ""
@@ -74,9 +124,50 @@ class Model:
                 raise ModelFormatError("a classification model needs its class labels.")
             idx = (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
             return self.labels.inverse(idx)
+        out = self._unscale(out)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities ``(n, n_classes)``, columns in the order of ``labels.classes``."""
+        if self.task != "classification":
+            raise ModelFormatError("predict_proba needs a classification model; this one "
+                                   "predicts values (use predict).")
+        out = np.asarray(self.outputs(X), dtype=np.float64)
+        return np.column_stack([1.0 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
+
+    def _unscale(self, out: Array) -> Array:
         if self.target_scaler is not None:
             out = np.asarray(self.target_scaler.inverse_transform(out), dtype=np.float64)
-        return out[:, 0] if out.shape[1] == 1 else out
+        if self.target_range is not None:
+            lo, hi = np.asarray(self.target_range, dtype=np.float64)
+            out = np.clip(out, lo, hi)
+        return out
+
+    def unit_names(self) -> tuple[list[str], list[str]]:
+        """Labels for the network's input units and output units, for diagrams.
+
+        Inputs: the encoded column names (one-hot units as ``island=Dream``). Outputs: the
+        class names (one sigmoid unit: ``P(<second class>)``), or the target names.
+        """
+        outputs: list[str]
+        if self.labels is not None:
+            classes = [str(c) for c in self.labels.classes]
+            outputs = [f"P({classes[1]})"] if self.net.n_outputs == 1 else classes
+        else:
+            outputs = list(self.target_names) or [f"y{j}" for j in range(self.net.n_outputs)]
+        if len(outputs) != self.net.n_outputs:
+            outputs = [f"y{j}" for j in range(self.net.n_outputs)]
+        inputs = self.input_names
+        if len(inputs) != self.net.n_inputs:
+            inputs = [f"x{j}" for j in range(self.net.n_inputs)]
+        return inputs, outputs
+
+    @property
+    def input_names(self) -> list[str]:
+        """One name per network input: encoded names (``island=Dream``) or the feature names."""
+        if self.encoder is not None:
+            return self.encoder.feature_names
+        return list(self.feature_names) or [f"x{j}" for j in range(self.net.n_inputs)]
 
     # ------------------------------------------------------------------ files
     def metadata(self) -> dict[str, Any]:
@@ -88,6 +179,8 @@ class Model:
             "target_scaler": None if self.target_scaler is None else self.target_scaler.to_dict(),
             "feature_names": list(self.feature_names),
             "target_names": list(self.target_names),
+            "columns": None if self.encoder is None else self.encoder.to_dict(),
+            "target_range": self.target_range,
         }
 
     @classmethod
@@ -108,6 +201,9 @@ class Model:
             target_scaler = _scaler(meta.get("target_scaler"))
             features = [str(n) for n in meta.get("feature_names") or []]
             targets = [str(n) for n in meta.get("target_names") or []]
+            columns = meta.get("columns")
+            encoder = None if columns is None else TableEncoder.from_dict(columns, source)
+            target_range = _target_range(meta.get("target_range"), net.n_outputs)
         except (NeuronlessError, TypeError, ValueError) as e:
             if isinstance(e, ModelFormatError):
                 raise
@@ -116,13 +212,28 @@ class Model:
             raise ModelFormatError(
                 f"{source}: {labels.n_classes} classes do not fit {net.n_outputs} output units."
             )
-        return cls(net, task, labels, scaler, target_scaler, features, targets)
+        if encoder is not None and encoder.n_features != net.n_inputs:
+            raise ModelFormatError(
+                f"{source}: the column encoder gives {encoder.n_features} inputs but the network "
+                f"has {net.n_inputs}."
+            )
+        model = cls(net, task, labels, scaler, target_scaler, features, targets, encoder,
+                    target_range)
+        model.info = {k: v for k, v in meta.items() if k not in _PREPROCESSING_KEYS}
+        model.history = _history(meta.get("history"))
+        return model
 
     def save(self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
-        """Write the network and its preprocessing (plus ``extra`` metadata), atomically."""
+        """Write the network, its preprocessing, ``info`` and ``history`` (plus ``extra``
+        metadata), atomically."""
+        import dataclasses
+
         from .files import save
 
-        save(self.net, path, {**(extra or {}), **self.metadata()})
+        record: dict[str, Any] = dict(self.info)
+        if self.history is not None:
+            record["history"] = dataclasses.asdict(self.history)
+        save(self.net, path, {**record, **(extra or {}), **self.metadata()})
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> tuple[Model, dict[str, Any]]:
@@ -131,6 +242,43 @@ class Model:
 
         net, meta = load_with_metadata(path)
         return cls.from_metadata(net, meta, os.fspath(path)), meta
+
+
+_PREPROCESSING_KEYS = ("task", "classes", "scaler", "target_scaler", "feature_names",
+                       "target_names", "columns", "target_range", "history")
+
+
+def _positional(table: Any, raw: list[str]) -> Any:
+    """A table without a header (``col0``, ``col1``, ...) whose width is the number of raw
+    training columns is matched by position."""
+    from .data.read import as_table
+
+    default = [f"col{j}" for j in range(len(table.names))]
+    if table.names == default and len(raw) == len(table.names) and raw != table.names:
+        return as_table(dict(zip(raw, table.columns, strict=True)))
+    return table
+
+
+def _target_range(d: Any, n_outputs: int) -> list[list[float]] | None:
+    if d is None:
+        return None
+    arr = np.asarray(d, dtype=np.float64)
+    if arr.shape != (2, n_outputs) or not np.all(np.isfinite(arr)) or np.any(arr[0] > arr[1]):
+        raise ModelFormatError(f"target_range must be [[low, ...], [high, ...]] with one finite "
+                               f"pair per output ({n_outputs}); got {d!r}.")
+    return [[float(v) for v in row] for row in arr]
+
+
+def _history(d: Any) -> History | None:
+    """The saved training history, or None when absent or not in the expected shape."""
+    if not isinstance(d, dict):
+        return None
+    from .training import History
+
+    try:
+        return History(**d)
+    except TypeError:
+        return None
 
 
 def _scaler(d: Any) -> Scaler | None:
