@@ -51,7 +51,8 @@ def test_train_evaluate_predict_round_trip(
 ) -> None:
     model = tmp_path / "iris.nless"
     code = main(["train", str(iris_csv), "-o", str(model), "--layers", "8",
-                 "--epochs", "200", "--lr", "0.02", "--seed", "3"])
+                 "--epochs", "200", "--lr", "0.02", "--seed", "3",
+                 "--validation-fraction", "0.2", "--early-stopping", "0"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Network(sizes=[4, 8, 3]" in out
@@ -96,7 +97,7 @@ def test_binary_classification_uses_one_sigmoid_output(
     model = tmp_path / "m.nless"
     assert main(["train", str(data), "-o", str(model), "--epochs", "300", "--lr", "0.05"]) == 0
     out, _ = capsys.readouterr()
-    assert "Network(sizes=[2, 16, 1], activations=[tanh, sigmoid]" in out
+    assert "Network(sizes=[2, 128, 1], activations=[tanh, sigmoid]" in out  # the defaults
     assert main(["predict", str(model), str(data)]) == 0
     out, _ = capsys.readouterr()
     assert set(out.splitlines()[1:]) == {"no", "yes"}
@@ -111,7 +112,7 @@ def test_regression_returns_values_in_original_units(
     out, _ = capsys.readouterr()
     assert "regression" in out
     assert "identity" in out
-    assert "validation RMSE" in out
+    assert "training RMSE" in out  # by default every row trains
     assert main(["evaluate", str(model), str(regression_csv)]) == 0
     out, _ = capsys.readouterr()
     assert "RMSE" in out
@@ -132,12 +133,13 @@ def test_info_shows_architecture_preprocessing_and_history(
     assert main(["info", str(iris_model)]) == 0
     out, _ = capsys.readouterr()
     assert "task: classification, 3 classes: setosa, versicolor, virginica" in out
-    assert "features (4): sl, sw, pl, pw" in out
+    assert "input columns (4, encoded as 4 network inputs):" in out
+    assert "  sl: numeric\n  sw: numeric\n  pl: numeric\n  pw: numeric\n" in out
     assert "target: species" in out
-    assert "input scaling: standard" in out
-    assert "shape (5, 16)" in out
-    assert "shape (17, 3)" in out
-    assert "training: 200 epochs, optimizer adam" in out
+    assert "input scaling: robust" in out
+    assert "shape (5, 128)" in out
+    assert "shape (129, 3)" in out
+    assert "epochs, optimizer adam" in out
     assert "seed 0" in out
 
 
@@ -156,8 +158,11 @@ def test_training_is_reproducible_with_a_seed(
 def _bad_files(tmp: Path, iris_csv: Path) -> dict[str, Path]:
     return {
         "empty": _write_csv(tmp / "empty.csv", [], []).with_name("empty.csv"),
-        "text": _write_csv(tmp / "text.csv", ["a", "b", "y"], [[1, "x", 0], [2, 3, 1]]),
-        "nan": _write_csv(tmp / "nan.csv", ["a", "b", "y"], [[1, "nan", 0], [2, 3, 1]]),
+        # numbers but for one cell: a typo, not a category per number
+        "text": _write_csv(tmp / "text.csv", ["a", "b", "y"],
+                           [[i, i * 2, i % 2] for i in range(30)] + [[1, "oops", 0]]),
+        "dates": _write_csv(tmp / "dates.csv", ["a", "when", "y"],
+                            [[1, "2024-01-05", 0], [2, "2024-02-01", 1]]),
         "inf": _write_csv(tmp / "inf.csv", ["a", "b", "y"], [[1, "inf", 0], [2, 3, 1]]),
         "narrow": _write_csv(tmp / "narrow.csv", ["a", "b", "species"], [[1, 2, "setosa"]]),
         "corrupt": tmp / "corrupt.nless",
@@ -168,8 +173,9 @@ def _bad_files(tmp: Path, iris_csv: Path) -> dict[str, Path]:
 BAD_TRAIN = [
     (["train", "{missing}", "-o", "{out}"], "no such file"),
     (["train", "{empty}", "-o", "{out}"], "empty"),
-    (["train", "{text}", "-o", "{out}"], "'b'"),
-    (["train", "{nan}", "-o", "{out}"], "nan"),
+    (["train", "{text}", "-o", "{out}"], "'b' holds numbers except for 1 cell(s), the first "
+                                         "'oops' at line 32"),
+    (["train", "{dates}", "-o", "{out}"], "'when' of"),
     (["train", "{inf}", "-o", "{out}"], "inf"),
     (["train", "{iris}", "--target", "colour", "-o", "{out}"], "'colour' is not in"),
     (["train", "{iris}", "--optimizer", "bogus", "-o", "{out}"], "invalid choice: 'bogus'"),
@@ -182,7 +188,7 @@ BAD_TRAIN = [
     (["train", "{iris}"], "-o/--output"),
     (["predict", "{missing}", "{iris}"], "No such file"),
     (["predict", "{corrupt}", "{iris}", "-o", "{out}"], "corrupt.nless"),
-    (["predict", "{model}", "{narrow}", "-o", "{out}"], "trained on 4 features"),
+    (["predict", "{model}", "{narrow}", "-o", "{out}"], "has no column 'sl', 'sw', 'pl', 'pw'"),
     (["evaluate", "{model}", "{missing}"], "no such file"),
     (["info", "{corrupt}"], "corrupt.nless"),
     (["frobnicate"], "invalid choice"),
@@ -222,8 +228,8 @@ def test_predict_feature_count_mismatch_names_the_fix(
     wide = _write_csv(tmp_path / "wide.csv", ["a", "b", "c", "d", "e", "f"], [[1, 2, 3, 4, 5, 6]])
     assert main(["predict", str(iris_model), str(wide)]) == 2
     err = capsys.readouterr().err
-    assert "sl, sw, pl, pw" in err
-    assert "same columns" in err
+    assert "trained on the columns 'sl', 'sw', 'pl', 'pw'" in err
+    assert "Add or rename the column" in err
 
 
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
@@ -291,7 +297,10 @@ def test_train_checkpoint_then_resume_equals_a_straight_run(
 ) -> None:
     from neuronless import load
 
-    common = [str(iris_csv), "--layers", "6", "--seed", "3"]
+    # a cosine schedule spans the run's own epochs, so an 8-epoch run is not the first 8
+    # epochs of a 15-epoch one: compare with a constant learning rate
+    common = [str(iris_csv), "--layers", "6", "--seed", "3", "--schedule", "none",
+              "--early-stopping", "0"]
     ckpt = tmp_path / "run.ckpt"
     assert main(["train", *common, "--epochs", "8", "--checkpoint", str(ckpt),
                  "--checkpoint-every", "3", "-o", str(tmp_path / "a.nless")]) == 0
@@ -326,7 +335,8 @@ def test_train_refuses_options_that_do_not_apply(
 @pytest.mark.parametrize(
     ("extra", "rows"),
     [
-        ([], "120 training rows, 30 validation rows"),  # 0.2 held out by default
+        ([], "150 training rows, 0 validation rows"),  # the defaults train on every row
+        (["--validation-fraction", "0.2"], "120 training rows, 30 validation rows"),
         (["--fann-compatible"], "150 training rows, 0 validation rows"),  # FANN trains on all
         (["--optimizer", "sarprop"], "150 training rows, 0 validation rows"),
         (["--fann-compatible", "--validation-fraction", "0.2"],

@@ -233,7 +233,8 @@ def trained(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("\n".join(rows) + "\n")
     model = tmp_path / "m.nless"
-    assert main(["train", str(data), "-o", str(model), "--epochs", "3", "--layers", "3"]) == 0
+    assert main(["train", str(data), "-o", str(model), "--epochs", "3", "--layers", "3",
+                 "--scale", "standard"]) == 0
     return model, data
 
 
@@ -244,12 +245,32 @@ def test_cli_explain_backward_json(trained, capsys):
                  "--format", "json"]) == 0
     steps = json.loads(capsys.readouterr().out)["steps"]
     kinds = [s["kind"] for s in steps]
-    assert kinds[:3] == ["forward", "forward", "output"]
+    # data first: the raw row, the encoded row, the scaled row, then the layers
+    assert kinds[:6] == ["raw", "encode", "scale", "forward", "forward", "output"]
     assert "gradient" in kinds
     assert kinds[-1] == "sensitivity"
     (cost,) = [s for s in steps if s["kind"] == "cost"]
     assert cost["arrays"]["target"]["shape"] == [1, 3]
     assert sum(cost["arrays"]["target"]["values"][0]) == 1.0
+
+
+def test_cli_explain_starts_from_the_raw_row(trained, capsys):
+    model, data = trained
+    capsys.readouterr()
+    assert main(["explain", str(model), str(data), "--sample", "3", "--format", "json",
+                 "--precision", "6"]) == 0
+    listed = json.loads(capsys.readouterr().out)["steps"]
+    steps = {s["kind"]: s for s in reversed(listed)}  # the first step of each kind
+    row = [float(v) for v in data.read_text().splitlines()[4].split(",")[:3]]  # sample 3
+    assert steps["raw"]["notes"] == [f"{n} = {v!r}" for n, v in zip("abc", row, strict=True)]
+    # three numeric columns without missing values encode as themselves ...
+    np.testing.assert_allclose(steps["encode"]["arrays"]["e"]["values"], [row])
+    # ... and are standardised with the training rows' mean and scale
+    scale = steps["scale"]["arrays"]
+    expected = (np.array(row) - scale["mean"]["values"][0]) / scale["scale"]["values"][0]
+    np.testing.assert_allclose(scale["x"]["values"][0], expected, rtol=1e-12)
+    np.testing.assert_allclose(steps["forward"]["arrays"]["a_prev"]["values"][0], expected,
+                               rtol=1e-6)  # layer 0 receives the scaled row (float32)
 
 
 def test_cli_explain_text_forward(trained, capsys):

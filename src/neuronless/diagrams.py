@@ -25,6 +25,7 @@ This module never changes the network and never imports matplotlib at import tim
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -47,6 +48,8 @@ BIAS_SIZE = 16.0
 ROW_HEIGHT = 44.0
 MARGIN = 60.0
 DEFAULT_MAX_UNITS = 16
+LABEL_CHARS = 24  # longer unit labels are cut with an ellipsis
+CHAR_WIDTH = 6.0  # pixels per label character at font size 11, for the margins
 
 __all__ = ["network_png", "network_svg"]
 
@@ -59,6 +62,7 @@ class _Unit:
     x: float
     y: float
     activation: float | None
+    label: str | None = None  # a feature name (inputs) or class name (outputs)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,18 @@ def _sample_activations(net: Network, sample: Any) -> list[Array] | None:
     ]
 
 
-def _layout(net: Network, sample: Any, max_units: int, width: float) -> _Diagram:
+def _labels(names: Sequence[Any] | None, n: int, what: str) -> list[str] | None:
+    if names is None:
+        return None
+    out = [str(v) for v in names]
+    if len(out) != n:
+        raise ConfigError(f"{what} must have one name per unit ({n}); got {len(out)}.")
+    return [v if len(v) <= LABEL_CHARS else v[: LABEL_CHARS - 1] + "…" for v in out]
+
+
+def _layout(net: Network, sample: Any, max_units: int, width: float,
+            input_names: Sequence[Any] | None = None,
+            output_names: Sequence[Any] | None = None) -> _Diagram:
     if not isinstance(net, Network):
         raise ConfigError(f"net must be a neuronless Network; got {type(net).__name__}.")
     if int(max_units) != max_units or max_units < 2:
@@ -136,7 +151,11 @@ def _layout(net: Network, sample: Any, max_units: int, width: float) -> _Diagram
         raise ConfigError(f"width must be a number of at least 200 pixels; got {width!r}.")
     acts = _sample_activations(net, sample)
     n_cols = len(net.sizes)
-    step = (width - 2 * MARGIN) / max(n_cols - 1, 1)
+    names = {0: _labels(input_names, net.sizes[0], "input_names"),
+             n_cols - 1: _labels(output_names, net.sizes[-1], "output_names")}
+    pad = [max((len(v) for v in names[k] or []), default=0) * CHAR_WIDTH for k in (0, n_cols - 1)]
+    left = MARGIN + pad[0]
+    step = (width - left - MARGIN - pad[1]) / max(n_cols - 1, 1)
     shown = [_shown(n, int(max_units)) for n in net.sizes]
     rows = max(len(s) + (1 if k < n_cols - 1 else 0) for k, s in enumerate(shown))
     top = MARGIN + 10.0
@@ -147,7 +166,7 @@ def _layout(net: Network, sample: Any, max_units: int, width: float) -> _Diagram
     pos: dict[tuple[int, int], tuple[float, float]] = {}
     titles: list[tuple[float, str]] = []
     for k, cells in enumerate(shown):
-        x = MARGIN + k * step
+        x = left + k * step
         n_rows = len(cells) + (1 if k < n_cols - 1 else 0)
         y0 = top + (rows - n_rows) * ROW_HEIGHT / 2 + ROW_HEIGHT / 2
         for r, i in enumerate(cells):
@@ -156,7 +175,8 @@ def _layout(net: Network, sample: Any, max_units: int, width: float) -> _Diagram
                 elisions.append(_Elision(k, net.sizes[k] - (len(cells) - 1), x, y))
                 continue
             a = None if acts is None else float(acts[k][i])
-            units.append(_Unit(k, i, x, y, a))
+            label = names[k][i] if names.get(k) else None  # type: ignore[index]
+            units.append(_Unit(k, i, x, y, a, label))
             pos[(k, i)] = (x, y)
         if k < n_cols - 1:
             biases.append(_Bias(k, x, y0 + len(cells) * ROW_HEIGHT))
@@ -228,6 +248,8 @@ def network_svg(
     max_units: int = DEFAULT_MAX_UNITS,
     width: float = 720.0,
     precision: int = 3,
+    input_names: Sequence[Any] | None = None,
+    output_names: Sequence[Any] | None = None,
 ) -> str:
     """Draw ``net`` as SVG text: units, bias nodes and one arrow per weight.
 
@@ -242,6 +264,9 @@ def network_svg(
         Width of the picture in pixels; the height follows from the widest layer.
     precision : int
         Significant digits of the numbers shown as text (``data-*`` attributes are exact).
+    input_names, output_names : one label per input / output unit, optional
+        E.g. the model's encoded feature names (one-hot units as ``island=Dream``) and its
+        class names; :meth:`neuronless.Model.unit_names` gives both.
 
     >>> import numpy as np
     >>> net = Network.from_weights([np.array([[2.0], [-1.0], [0.5]])], ["identity"])
@@ -251,7 +276,7 @@ def network_svg(
     """
     if int(precision) != precision or precision < 1:
         raise ConfigError(f"precision must be a positive integer; got {precision!r}.")
-    d = _layout(net, sample, max_units, width)
+    d = _layout(net, sample, max_units, width, input_names, output_names)
     p = int(precision)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -292,6 +317,14 @@ def network_svg(
             f'<circle class="unit" cx="{_n(u.x)}" cy="{_n(u.y)}" r="{_n(UNIT_RADIUS)}" '
             f'fill="white" stroke="black" data-layer="{u.layer}" data-unit="{u.index}"{act}/>'
         )
+        if u.label is not None:
+            output = u.layer == len(net.sizes) - 1
+            lx = u.x + (UNIT_RADIUS + 4 if output else -UNIT_RADIUS - 4)
+            out.append(
+                f'<text class="label" x="{_n(lx)}" y="{_n(u.y + 4)}" '
+                f'text-anchor="{"start" if output else "end"}" data-layer="{u.layer}" '
+                f'data-unit="{u.index}">{escape(u.label)}</text>'
+            )
         if u.activation is not None:
             out.append(
                 f'<text class="activation" x="{_n(u.x)}" y="{_n(u.y + 4)}" text-anchor="middle" '
@@ -332,6 +365,8 @@ def network_png(
     width: float = 720.0,
     precision: int = 3,
     dpi: int = 100,
+    input_names: Sequence[Any] | None = None,
+    output_names: Sequence[Any] | None = None,
 ) -> None:
     """Draw the picture of :func:`network_svg` with matplotlib and save it (PNG, SVG or PDF
     by the suffix of ``path``). Needs the ``plot`` extra: ``pip install 'neuronless[plot]'``."""
@@ -339,7 +374,7 @@ def network_png(
 
     if int(precision) != precision or precision < 1:
         raise ConfigError(f"precision must be a positive integer; got {precision!r}.")
-    d = _layout(net, sample, max_units, width)
+    d = _layout(net, sample, max_units, width, input_names, output_names)
     p = int(precision)
     fig = new_figure(figsize=(d.width / dpi, d.height / dpi), dpi=dpi)
     from matplotlib.patches import Circle, Rectangle
@@ -359,6 +394,10 @@ def network_png(
         if u.activation is not None:
             ax.text(u.x, u.y, f"{u.activation:.{p}g}", ha="center", va="center", fontsize=6,
                     zorder=4)
+        if u.label is not None:
+            output = u.layer == len(net.sizes) - 1
+            ax.text(u.x + (UNIT_RADIUS + 4 if output else -UNIT_RADIUS - 4), u.y, u.label,
+                    ha="left" if output else "right", va="center", fontsize=7, zorder=4)
     for b in d.biases:
         h = BIAS_SIZE / 2
         ax.add_patch(Rectangle((b.x - h, b.y - h), BIAS_SIZE, BIAS_SIZE, facecolor="#eeeeee",

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 StepKind = Literal[
-    "forward", "output", "cost", "delta", "gradient", "update", "after", "sensitivity"
+    "raw", "encode", "scale", "forward", "output", "cost", "delta", "gradient", "update",
+    "after", "sensitivity"
 ]
 DEFAULT_LEARNING_RATE = 0.01  # of the SGD step shown when no optimizer is given
 TOP_INPUTS = 3  # inputs listed by the sensitivity step
@@ -51,8 +52,9 @@ _LOSS_FORMULAS = {
 class Step:
     """One step of the computation, with the numbers it used and produced.
 
-    ``kind`` is one of ``forward``, ``output``, ``cost``, ``delta``, ``gradient``, ``update``,
-    ``after``, ``sensitivity``; ``layer`` is the weight matrix's index (``None`` when the
+    ``kind`` is one of ``raw``, ``encode``, ``scale`` (from the raw row to the network's input,
+    when explain is given one), ``forward``, ``output``, ``cost``, ``delta``, ``gradient``,
+    ``update``, ``after``, ``sensitivity``; ``layer`` is the weight matrix's index (``None`` when the
     step is about the whole network). ``formula`` is in symbols, ``words`` says it in prose.
     """
 
@@ -73,8 +75,13 @@ def explain(
     loss: str | Loss | None = None,
     optimizer: Any = None,
     model: Model | None = None,
+    raw: Any = None,
 ) -> list[Step]:
     """Record every step of the network on one sample ``x`` (the network's own, scaled input).
+
+    With ``model`` and ``raw`` (the sample's raw row: a one-row table, data frame or dict of
+    columns), the steps start from the data: the raw values, the encoded row (one-hot units,
+    imputed values), the scaled row; ``x`` may then be None (it is computed from ``raw``).
 
     Parameters
     ----------
@@ -96,6 +103,12 @@ def explain(
     >>> [s.kind for s in explain(net, [2.0], [1.0])]
     ['forward', 'output', 'cost', 'delta', 'gradient', 'update', 'after', 'sensitivity']
     """
+    first: list[Step] = []
+    if raw is not None:
+        if model is None:
+            raise ConfigError("explain needs model= to start from a raw row (raw=); pass the "
+                              "Model the row is for.")
+        first, x = input_steps(model, raw)
     X = net.check_input(x)
     if X.shape[0] != 1:
         raise ShapeError(
@@ -103,7 +116,7 @@ def explain(
             f"{X.shape[0]} rows. Pass one row, e.g. X[3]."
         )
     X = np.ascontiguousarray(X)
-    steps: list[Step] = []
+    steps: list[Step] = first
     if y is None:
         trace = net.trace(X)
         layers = [(r.input.copy(), _z(r.z), r.a.copy()) for r in trace.layers]
@@ -122,6 +135,63 @@ def explain(
         steps.extend(_backward_steps(net, bp, X, Y, cost, layers, optimizer))
     steps.append(_sensitivity_step(net, X, out, model))
     return steps
+
+
+_SCALE_FORMULAS = {
+    "standard": "x = (e - mean) / scale",
+    "minmax": "x = low + (e - min) * (high - low) / (max - min)",
+}
+
+
+def input_steps(model: Model, raw: Any) -> tuple[list[Step], Array]:
+    """The raw row, the encoded row and the scaled row of one sample, and the scaled row.
+
+    ``raw`` is a one-row table (path, data frame, dict of columns or
+    :class:`~neuronless.data.read.Table`) with the model's raw columns.
+    """
+    from .data.read import Table, as_table
+
+    if model.encoder is None:
+        raise ConfigError("this model has no column encoders (it was not trained on a table); "
+                          "pass its numeric input row as x instead of raw=.")
+    table = raw if isinstance(raw, Table) else as_table(raw)
+    if table.n_rows != 1:
+        raise ShapeError(f"raw must be one row; got {table.n_rows}. Pass one row of the table.")
+    enc = model.encoder
+    values = [f"{name} = {_cell(table.column(name)[0]) if name in table.names else '(absent)'}"
+              for name in enc.raw_names]
+    dropped = [f"left out of the model: {', '.join(enc.dropped)}"] if enc.dropped else []
+    steps = [Step("raw", None, "the raw row", "", "the values of the sample as read, one per "
+                  "column the model uses", {}, values + dropped)]
+    e = model.encode(table)
+    kinds = [f"{spec.describe()}" for spec in enc.columns]
+    steps.append(Step(
+        "encode", None, "encoded row e",
+        "number e = value (missing -> training median; 'name (missing)' = 1 if it was)\n"
+        "category: one unit per category, 1 for the row's category, 0 elsewhere\n"
+        "boolean: true 1, false 0",
+        "each raw column becomes one or more numbers", {"e": e},
+        [f"{n} = {_num(v, 6)}" for n, v in zip(enc.feature_names, e[0], strict=True)] + kinds,
+    ))
+    x = e
+    if model.scaler is not None:
+        x = model.scaler.transform(e)
+        params = {k: np.asarray(v, dtype=np.float64).reshape(1, -1)
+                  for k, v in model.scaler.to_dict().items()
+                  if isinstance(v, list) and len(v) == e.shape[1]}
+        steps.append(Step(
+            "scale", None, f"scaled row x ({model.scaler.kind} scaling)",
+            _SCALE_FORMULAS.get(model.scaler.kind, f"x = {model.scaler.kind} scaling of e"),
+            "every column is scaled with numbers fitted on the training rows; x is what layer 0 "
+            "receives", {**params, "x": np.asarray(x, dtype=np.float64)},
+        ))
+    return steps, np.asarray(x, dtype=np.float64)
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "(missing)"
+    return repr(v.item() if isinstance(v, np.generic) else v)
 
 
 def _z(z: Array | None) -> Array:

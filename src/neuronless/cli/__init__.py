@@ -25,6 +25,7 @@ from ._common import (
     OPTIMIZER_DEFAULT,
     _float_in,
     _layers,
+    _names,
     _non_negative_int,
     _Parser,
     _positive_int,
@@ -60,14 +61,18 @@ def _build_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a network on a data file and save it (.nless)")
-    train.add_argument("data", help="CSV/TSV, .npz or FANN .data file")
+    train.add_argument("data", help="CSV/TSV (also .gz), Parquet, .npz/.npy or FANN .data file; "
+                       "text columns are one-hot encoded, missing cells imputed")
     train.add_argument("-o", "--output", required=True, help="where to save the model (.nless)")
-    train.add_argument("--target", help="target column name or index (default: the last column)")
+    train.add_argument("--target", help="target column name or index, or several names "
+                       "separated by commas (default: the last column)")
     train.add_argument("--task", choices=["classification", "regression"],
                        help="default: inferred from the target column")
     train.add_argument("--layers", type=_layers, default=None,
-                       help="hidden sizes, e.g. 16,8 (default 16)")
-    train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default="tanh")
+                       help="hidden sizes, e.g. 16,8 (default: see docs/guide.md, "
+                       "'The defaults and why')")
+    train.add_argument("--hidden", choices=sorted(ACTIVATIONS), default=None,
+                       help="hidden activation (default: the recipe's)")
     train.add_argument("--loss", choices=sorted(LOSSES),
                        help="default: cross-entropy for classes, MSE for regression")
     train.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default=OPTIMIZER_DEFAULT,
@@ -80,7 +85,7 @@ def _build_parser() -> _Parser:
                        "per class) or linear for regression; --desired-error stops on FANN's MSE")
     train.add_argument("--error-function", choices=["tanh", "linear"], default=None,
                        help="--fann-compatible: FANN's error function (default tanh)")
-    train.add_argument("--epochs", type=_positive_int, default=200,
+    train.add_argument("--epochs", type=_positive_int, default=None,
                        help="epochs (iterations for lbfgs/cg)")
     train.add_argument("--batch-size", type=_positive_int, default=None,
                        help=f"mini-batch size (default: {DEFAULT_BATCH}; the whole batch for "
@@ -92,12 +97,16 @@ def _build_parser() -> _Parser:
                        help="epochs between checkpoints (default 10; always at the end)")
     train.add_argument("--resume", metavar="FILE", default=None,
                        help="continue from a checkpoint (same data, options and seed)")
-    train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=0.0)
+    train.add_argument("--l2", type=_float_in(0.0, math.inf, False, True), default=None)
     train.add_argument("--validation-fraction", type=_float_in(0.0, 1.0, False, True),
                        default=None, help="rows held out for validation (0: none; default "
                        "0.2, but 0 for --optimizer cascade and --fann-compatible, which train on "
                        "every row as FANN does)")
-    train.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
+    train.add_argument("--early-stopping", type=_non_negative_int, default=None,
+                       metavar="PATIENCE", help="stop after PATIENCE epochs without improvement "
+                       "and keep the best epoch (0: train every epoch; default: the recipe's)")
+    train.add_argument("--schedule", choices=["cosine", "none"], default=None,
+                       help="learning-rate schedule (default: the recipe's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-neurons", type=_non_negative_int, default=None, metavar="N",
                        help="--optimizer cascade: hidden units to grow at most (default 30)")
@@ -105,7 +114,17 @@ def _build_parser() -> _Parser:
                        default=None, metavar="MSE",
                        help="--optimizer cascade: stop growing at this FANN MSE (default 0); "
                        "--fann-compatible: stop training at this FANN MSE")
-    train.add_argument("--scale", choices=["standard", "minmax", "none"], default="standard")
+    train.add_argument("--scale", choices=["robust", "standard", "minmax", "none"], default=None,
+                       help="input (and regression target) scaling (default: the recipe's)")
+    train.add_argument("--na-values", type=_names, default=None, metavar="TEXT[,TEXT...]",
+                       help="cell texts that also mean 'missing' (besides empty, NA, NaN, ?, "
+                       "null, ...)")
+    train.add_argument("--drop", type=_names, default=None, metavar="COLUMN[,COLUMN...]",
+                       help="feature columns to leave out")
+    train.add_argument("--keep", type=_names, default=None, metavar="COLUMN[,COLUMN...]",
+                       help="text columns to keep even if they look like identifiers")
+    train.add_argument("--categorical", type=_names, default=None, metavar="COLUMN[,COLUMN...]",
+                       help="numeric columns to one-hot encode as categories (codes)")
     train.set_defaults(func=_train)
 
     predict = sub.add_parser("predict", help="predict labels or values for a data file")

@@ -75,6 +75,13 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
+def _names(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names like a,b, got {text!r}")
+    return names
+
+
 def _float_in(lo: float, hi: float, lo_open: bool, hi_open: bool) -> Any:
     def parse(text: str) -> float:
         try:
@@ -148,12 +155,24 @@ def _progress(epochs: int) -> Iterator[tuple[Any, list[Any]]]:
         bar.close()
 
 
-def _model_inputs(model: Any, path: str) -> tuple[Array, Array | None]:
-    """The feature rows of ``path`` for ``model``, and its target column if it has one.
+def _model_inputs(model: Any, path: str) -> tuple[Any, Array | None]:
+    """The rows of ``path`` for ``model``, and its target column if it has one.
 
-    The target column is found by the name it had in training; a file with exactly the
-    model's number of columns (all numeric) is taken as features only.
+    A model trained on a table (it has column encoders) gets the raw table, whose columns it
+    matches by name; the target column is found by the name it had in training. An older
+    model gets the numeric feature matrix; a file with exactly the model's number of columns
+    (all numeric) is then taken as features only.
     """
+    if model.encoder is not None:
+        from ..data.read import read_table
+
+        table = read_table(path, na_values=model.encoder.na_values)
+        names = model.target_names
+        y = None
+        if names and all(n in table.names and n not in model.encoder.raw_names for n in names):
+            cols = [table.column(n) for n in names]
+            y = cols[0] if len(cols) == 1 else np.column_stack(cols)
+        return table, y
     from ..data import load
     from ..errors import ShapeError
 
@@ -171,6 +190,30 @@ def _model_inputs(model: Any, path: str) -> tuple[Array, Array | None]:
         f"{n} features ({', '.join(model.feature_names)}) plus the target "
         f"{', '.join(names)}; give it the same columns."
     )
+
+
+def _n_rows(X: Any) -> int:
+    """Rows of what :func:`_model_inputs` returned (a table or an array)."""
+    return int(X.n_rows) if hasattr(X, "n_rows") else len(X)
+
+
+def _rows(X: Any, rows: Any) -> Any:
+    """Some rows of what :func:`_model_inputs` returned (a table or an array)."""
+    return X.take(np.asarray(rows)) if hasattr(X, "take") and hasattr(X, "n_rows") else X[rows]
+
+
+def _with_targets(X: Any, y: Array) -> tuple[Any, Array]:
+    """Only the rows whose target is present (a table's target may have missing cells)."""
+    if y.dtype.kind == "f":
+        keep = ~np.isnan(y) if y.ndim == 1 else ~np.isnan(y).any(axis=1)
+    elif y.dtype.kind == "O":
+        keep = np.array([v is not None for v in (y if y.ndim == 1 else y[:, 0]).tolist()])
+    else:
+        keep = np.ones(len(y), dtype=bool)
+    if not keep.all():
+        rows = np.flatnonzero(keep)
+        X, y = _rows(X, rows), y[rows]
+    return X, (y.astype(str) if y.dtype.kind == "O" else y)
 
 
 FULL_BATCH_OPTIMIZERS = ("rprop", "irprop-", "irprop+", "quickprop")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..files.atomic import write_atomic
-from ._common import Array, _check_output, _model_inputs
+from ._common import Array, _check_output, _model_inputs, _n_rows, _rows, _with_targets
 
 
 def _diagnose(args: argparse.Namespace) -> int:
@@ -23,6 +23,8 @@ def _diagnose(args: argparse.Namespace) -> int:
 
     model, meta = Model.load(args.model)
     X, y = _model_inputs(model, args.data)
+    if y is not None:
+        X, y = _with_targets(X, y)
     Y: Array | None = None
     if y is not None and model.labels is not None:
         idx = model.labels.transform(y.argmax(axis=1) if y.ndim == 2 else y)
@@ -70,16 +72,22 @@ def _explain(args: argparse.Namespace) -> int:
     model, meta = Model.load(args.model)
     X, y = _model_inputs(model, args.data)
     i = args.sample
-    if not 0 <= i < len(X):
-        raise ConfigError(f"--sample must be a row index in 0..{len(X) - 1} for {args.data}; "
-                          f"got {i}.")
-    x = model.inputs(X[i : i + 1])
+    if not 0 <= i < _n_rows(X):
+        raise ConfigError(f"--sample must be a row index in 0..{_n_rows(X) - 1} for "
+                          f"{args.data}; got {i}.")
+    raw = _rows(X, np.array([i]))
+    x = model.inputs(raw)
     Y: Array | None = None
     if args.backward:
         if y is None:
             raise DataError(f"{args.data} has no target column {', '.join(model.target_names)!r}; "
                             "--backward needs the true value of the sample.")
         t = np.asarray(y[i : i + 1])
+        if t.dtype.kind == "O":
+            if t.ravel()[0] is None:
+                raise DataError(f"row {i} of {args.data} has no target value; --backward needs "
+                                "the true value of the sample. Pick another --sample.")
+            t = t.astype(str)
         if model.labels is not None:
             idx = model.labels.transform(t.argmax(axis=1) if t.ndim == 2 else t)
             Y = (idx.reshape(1, 1).astype(np.float64) if model.net.n_outputs == 1
@@ -92,7 +100,8 @@ def _explain(args: argparse.Namespace) -> int:
             if model.target_scaler is not None:
                 Y = model.target_scaler.transform(Y)
     loss = meta.get("loss") if isinstance(meta.get("loss"), str) else None
-    steps = explain(model.net, x, Y, loss=loss, model=model, optimizer=_training_optimizer(meta))
+    steps = explain(model.net, x, Y, loss=loss, model=model, optimizer=_training_optimizer(meta),
+                    raw=raw if model.encoder is not None else None)
     text = render(steps, args.format, args.precision, None if args.all else MAX_ENTRIES,
                   color=args.format == "text" and sys.stdout.isatty())
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -114,10 +123,11 @@ def _sample_row(model: Any, net: Any, spec: str) -> Array:
     else:
         X = load(path).X
     row = int(row_text)
-    if not -len(X) <= row < len(X):
-        raise DataError(f"{path} has {len(X)} data rows; row {row} does not exist (rows count from 0).")
-    x = np.asarray(X[row:][:1], dtype=np.float64)
-    return np.asarray(model.inputs(x) if model is not None else x)
+    n = _n_rows(X)
+    if not -n <= row < n:
+        raise DataError(f"{path} has {n} data rows; row {row} does not exist (rows count from 0).")
+    x = _rows(X, np.array([row % n]))
+    return np.asarray(model.inputs(x) if model is not None else np.asarray(x, dtype=np.float64))
 
 
 def _load_for_drawing(path: str) -> tuple[Any, Any, dict[str, Any]]:
@@ -139,10 +149,13 @@ def _draw(args: argparse.Namespace) -> int:
     _check_output(args.output)
     net, model, _ = _load_for_drawing(args.model)
     sample = _sample_row(model, net, args.sample) if args.sample is not None else None
+    inputs, outputs = model.unit_names() if model is not None else (None, None)
     if ext == ".svg":
-        write_atomic(args.output, network_svg(net, sample=sample, max_units=args.max_units))
+        write_atomic(args.output, network_svg(net, sample=sample, max_units=args.max_units,
+                                              input_names=inputs, output_names=outputs))
     else:
-        network_png(net, args.output, sample=sample, max_units=args.max_units)
+        network_png(net, args.output, sample=sample, max_units=args.max_units,
+                    input_names=inputs, output_names=outputs)
     print(f"{net!r} drawn to {args.output}", file=sys.stderr)
     return 0
 
@@ -180,6 +193,12 @@ def _plot(args: argparse.Namespace) -> int:
             raise DataError(f"{args.data} has no target column "
                             f"{', '.join(model.target_names)!r}; the boundary plot colours "
                             "the points by their class.")
+        X, y = _with_targets(X, y)
+        if model.encoder is not None:
+            if any(c.kind != "numeric" for c in model.encoder.columns):
+                raise ConfigError("--what boundary needs a model of two numeric columns; this "
+                                  "one encodes text or booleans.")
+            X = np.column_stack([X.column(n) for n in model.encoder.raw_names]).astype(float)
         plots.plot_boundary(model, X, y, args.output)
     print(f"{args.what} plotted to {args.output}", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..files.atomic import write_atomic
-from ._common import _check_output, _format_value, _model_inputs
+from ._common import _check_output, _format_value, _model_inputs, _with_targets
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -48,6 +48,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"{args.data} has no target column {', '.join(model.target_names)!r}; evaluate "
             "needs the true values (use predict for unlabelled data)."
         )
+    X, y = _with_targets(X, y)
     pred = model.predict(X)
     out = sys.stdout
     if model.labels is not None:
@@ -91,8 +92,17 @@ def _info(args: argparse.Namespace) -> int:
                   f"{', '.join(map(str, model.labels.classes))}")
         else:
             print("task: regression")
-        print(f"features ({len(model.feature_names)}): {', '.join(model.feature_names)}")
+        if model.encoder is not None:
+            enc = model.encoder
+            print(f"input columns ({len(enc.columns)}, encoded as {enc.n_features} network "
+                  "inputs):")
+            for line in enc.describe():
+                print(f"  {line}")
+        else:
+            print(f"features ({len(model.feature_names)}): {', '.join(model.feature_names)}")
         print(f"target: {', '.join(model.target_names)}")
+        if model.target_range is not None:
+            print(f"predictions clipped to the training range {model.target_range}")
         print(f"input scaling: {model.scaler.kind if model.scaler is not None else 'none'}")
     else:
         print("no preprocessing metadata (not written by 'neuronless train')")
