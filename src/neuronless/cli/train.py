@@ -29,6 +29,8 @@ def _train(args: argparse.Namespace) -> int:
         summary = f"{where} accuracy {score['accuracy']:.1%}"
     else:
         summary = f"{where} RMSE {score['rmse']:.6g}"
+    if where == "training":
+        summary += " (on the rows it trained on; --validation-fraction 0.2 holds rows out)"
     model.save(args.output)
     history = model.history
     assert history is not None

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -190,7 +191,7 @@ class TableEncoder:
                 self.notes.append(
                     f"column {name!r} looks like an identifier ({len(distinct)} distinct values "
                     f"in {len(present)} rows) and was left out; to use it anyway, pass "
-                    f"keep=[{name!r}] (--keep {name})."
+                    f"keep=[{name!r}] (--keep {shlex.quote(name)})."
                 )
                 return None
             categories = sorted(str(c) for c in np.unique(values).tolist())
@@ -235,9 +236,10 @@ class TableEncoder:
         absent = [s.name for s in self.columns if s.name not in table.names]
         if absent:
             raise DataError(
-                f"{table.source} has no column {', '.join(map(repr, absent))}; the model was "
-                f"trained on the columns {', '.join(map(repr, self.raw_names))}. Add or rename "
-                "the column (columns are matched by name; order and extra columns do not matter)."
+                f"{table.source} has no column {', '.join(map(repr, absent))}"
+                f"{_near_misses(absent, table.names)}; the model was trained on the columns "
+                f"{', '.join(map(repr, self.raw_names))}. Add or rename the column (columns are "
+                "matched by name; order and extra columns do not matter)."
             )
         out = np.empty((table.n_rows, self.n_features), dtype=np.float64)
         j = 0
@@ -315,6 +317,20 @@ class TableEncoder:
 # --------------------------------------------------------------------------- helpers
 
 
+def _near_misses(absent: Sequence[str], names: Sequence[str]) -> str:
+    """" (it has 'island', which may be 'Island')" for names that differ only a little."""
+    import difflib
+
+    lowered = {n.lower(): n for n in names}
+    pairs = []
+    for name in absent:
+        close = lowered.get(name.lower()) or next(
+            iter(difflib.get_close_matches(name, names, n=1, cutoff=0.8)), None)
+        if close is not None:
+            pairs.append(f"{close!r} for {name!r}")
+    return f" (did you mean {', '.join(pairs[:5])}?)" if pairs else ""
+
+
 def _is_missing_text(v: str, na_values: Sequence[str]) -> bool:
     t = v.strip()
     return t in MISSING_TEXTS or t in na_values
@@ -369,8 +385,8 @@ def _numbers_in_text(table: Table, name: str, col: Array, na_values: Sequence[st
         raise DataError(
             f"column {name!r} holds numbers except for {len(bad)} cell(s), the first {v!r} at "
             f"{table.where(i)}; fix those cells, or mark such values as missing with "
-            f"na_values=[{v!r}] (--na-values {v!r}); to treat the column as categories, pass "
-            f"categorical=[{name!r}] (--categorical {name})."
+            f"na_values=[{v!r}] (--na-values {shlex.quote(v)}); to treat the column as categories, pass "
+            f"categorical=[{name!r}] (--categorical {shlex.quote(name)})."
         )
     return out
 
@@ -431,5 +447,5 @@ def _refuse_dates(table: Table, name: str, col: Array) -> None:
         f"column {name!r} of {table.source} holds dates or times ({str(col[first])!r} at "
         f"{table.where(first)}); neuronless does not turn dates into features. Convert it into "
         f"numbers yourself (days since a start date, day of week, month, ...) or leave it out "
-        f"with drop=[{name!r}] (--drop {name})."
+        f"with drop=[{name!r}] (--drop {shlex.quote(name)})."
     )
