@@ -101,8 +101,8 @@ def test_columns_are_matched_by_name_in_any_order_and_extra_ones_ignored():
 
 def test_a_missing_column_is_one_error_naming_it():
     enc, _ = _encoder({"a": [1.0, 2.0], "b": ["x", "y"]})
-    with pytest.raises(DataError, match=r"has no column 'b'; the model was trained on the "
-                                        r"columns 'a', 'b'"):
+    with pytest.raises(DataError, match=r"has no column 'b' \(did you mean 'B' for 'b'\?\); the "
+                                        r"model was trained on the columns 'a', 'b'"):
         enc.transform(as_table({"a": [1.0], "B": ["x"]}))
 
 
