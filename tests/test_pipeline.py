@@ -157,3 +157,24 @@ def test_regression_on_text_target_is_refused():
 def test_one_class_target_is_refused():
     with pytest.raises(DataError, match="needs at least two classes"):
         nl.train(np.zeros((5, 1)), np.array(["a"] * 5))
+
+
+def test_cli_predict_counts_unseen_categories_in_one_warning_line(tmp_path, capsys):
+    from neuronless.cli import main
+
+    model = tmp_path / "m.nless"
+    assert main(["train", str(ORCHARD), "--target", "harvest", "--epochs", "3",
+                 "-o", str(model)]) == 0
+    lines = ORCHARD.read_text().splitlines()
+    new = [lines[0]] + [ln.replace("Fuji", "Pink Lady") for ln in lines[1:21]]
+    data = tmp_path / "new.csv"
+    data.write_text("\n".join(new) + "\n")
+    n_unseen = sum("Pink Lady" in ln for ln in new)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(data)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 21
+    assert err.splitlines() == [
+        f"neuronless predict: warning: {n_unseen} value(s) in 1 column(s) were not seen in "
+        f"training and encode as all zeros: variety: 'Pink Lady' ({n_unseen})"
+    ]

@@ -15,8 +15,10 @@ import argparse
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from ..errors import NeuronlessError
 from ._common import (
@@ -198,6 +200,14 @@ def _build_parser() -> _Parser:
     return parser
 
 
+def _warning_line(command: str) -> Any:
+    """Warnings as one line each, ``neuronless predict: warning: ...``, without source lines."""
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        print(f"neuronless {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     try:
@@ -205,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error already reported in one line (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _warning_line(args.command)  # restored on exit
+            return int(args.func(args))
     except BrokenPipeError:  # `neuronless predict ... | head`: the reader left; not an error
         # Point stdout at /dev/null so the flush at exit does not fail again.
         devnull = os.open(os.devnull, os.O_WRONLY)
