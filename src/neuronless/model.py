@@ -34,7 +34,7 @@ from .errors import DataWarning, ModelFormatError, NeuronlessError, ShapeError
 from .network import Network
 
 if TYPE_CHECKING:
-    from .training import History
+    from .history import History
 
 Array = NDArray[Any]
 Scaler: TypeAlias = "_Scaler"
@@ -273,7 +273,7 @@ def _history(d: Any) -> History | None:
     """The saved training history, or None when absent or not in the expected shape."""
     if not isinstance(d, dict):
         return None
-    from .training import History
+    from .history import History
 
     try:
         return History(**d)
