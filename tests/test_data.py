@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -217,6 +218,21 @@ def test_bad_table_raises_data_error(tmp_path, name, text, match):
         path.write_text(text)
     with pytest.raises(DataError, match=match):
         load_csv(path)
+
+
+def test_csv_booleans_dates_and_missing_targets(tmp_path):
+    ds = load_csv(write(tmp_path, "b.csv", "a,flag,y\n1,true,TRUE\n2,False,false\n"))
+    np.testing.assert_array_equal(ds.X, [[1, 1], [2, 0]])  # a true/false feature is 1/0
+    assert ds.y.tolist() == ["true", "false"]  # a true/false target: labels, as Labels reads them
+    with pytest.raises(DataError, match=r"column 'd' must be numeric; got '2024-01-31' at line 2"):
+        load_csv(write(tmp_path, "d.csv", "d,y\n2024-01-31,1\n2024-02-01,0\n"))
+    with pytest.raises(DataError, match=r"target column 'y' has a missing value at line 3"):
+        load_csv(write(tmp_path, "m.csv", "a,y\n1,0.5\n2,NA\n"))
+    with pytest.raises(DataError, match=r"column 'b' must be numeric; got 'NA' at line 2"):
+        load_csv(write(tmp_path, "n.csv", "a,b,y\n1,NA,0\n"))
+    path = tmp_path / "c.csv.gz"
+    path.write_bytes(gzip.compress(b"a,y\n1,x\n"))
+    assert load(path).y.tolist() == ["x"]
 
 
 @pytest.mark.parametrize(

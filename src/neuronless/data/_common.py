@@ -23,6 +23,8 @@ CSV_DELIMITERS = (",", "\t", ";", "|")  # tried in this order when sniffing a fi
 TSV_EXTENSIONS = (".tsv", ".tab")
 TABLE_EXTENSIONS = (".csv", ".txt", *TSV_EXTENSIONS)
 FANN_EXTENSIONS = (".data", ".train", ".test")  # FANN's own data sets use all three
+PARQUET_EXTENSIONS = (".parquet", ".pq")
+COMPRESSED_EXTENSIONS = {".gz": "gzip", ".bz2": "bz2"}  # a text table's suffix -> its codec
 
 
 

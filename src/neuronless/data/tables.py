@@ -1,9 +1,14 @@
-"""Tables in: CSV/TSV, ``.npz``/``.npy`` and data frames, as a ``Dataset``."""
+"""Numeric data sets in: text tables, Parquet, ``.npz``/``.npy``, FANN files and data frames,
+as a ``Dataset`` (finite float64 features, targets as read).
+
+Text tables and Parquet files are read by :func:`~neuronless.data.read.read_table` (pyarrow
+for large files); this module only checks that the feature columns are finite numbers and
+says where the first bad value is, in the words of the file's own text. The permissive path
+for missing values and text features is ``read_table`` plus the encoders of ``columns.py``.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,19 +20,29 @@ import numpy as np
 from ..errors import ConfigError, DataError, ShapeError
 from ..fann.data import read_fann_data
 from ._common import (
-    CSV_DELIMITERS,
+    COMPRESSED_EXTENSIONS,
     FANN_EXTENSIONS,
+    PARQUET_EXTENSIONS,
     TABLE_EXTENSIONS,
-    TSV_EXTENSIONS,
     Array,
     FloatArray,
     PathLike,
     Target,
     _check_file,
     _is_number,
-    _read_text,
 )
 from .labels import infer_task
+from .read import (
+    _NUMBER_RE,
+    NA_VALUES,
+    SUPPORTED,
+    Table,
+    _default_names,
+    _na_set,
+    _raw_cell,
+    _read_text_table,
+    read_table,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,14 +96,20 @@ class Dataset:
 def load(path: PathLike, target: Target = None, **kwargs: Any) -> Dataset:
     """Load a data set, choosing the reader by the file's extension.
 
-    ``.csv``, ``.tsv``, ``.tab``, ``.txt`` → :func:`load_csv`; ``.npz`` → :func:`load_npz`;
-    ``.npy`` → :func:`load_npy`; FANN ``.data``, ``.train``, ``.test`` → :func:`read_fann_data`
-    (whose header fixes inputs and outputs, so ``target`` must be None). Extra keyword
-    arguments go to the reader.
+    ``.csv``, ``.tsv``, ``.tab``, ``.txt`` (also ``.gz``/``.bz2``) → :func:`load_csv`;
+    ``.parquet``/``.pq`` → :func:`~neuronless.data.read.read_table`, then the checks of
+    :func:`load_csv`; ``.npz`` → :func:`load_npz`; ``.npy`` → :func:`load_npy`; FANN
+    ``.data``, ``.train``, ``.test`` → :func:`read_fann_data` (whose header fixes inputs and
+    outputs, so ``target`` must be None). Extra keyword arguments go to the reader.
     """
-    ext = Path(path).suffix.lower()
-    if ext in TABLE_EXTENSIONS:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    ext = suffixes[-1] if suffixes else ""
+    if ext in TABLE_EXTENSIONS or (
+        ext in COMPRESSED_EXTENSIONS and suffixes[-2:-1] and suffixes[-2] in TABLE_EXTENSIONS
+    ):
         return load_csv(path, target=target, **kwargs)
+    if ext in PARQUET_EXTENSIONS:
+        return _dataset_from_table(read_table(path, **kwargs), target)
     if ext == ".npz":
         return load_npz(path, **kwargs)
     if ext == ".npy":
@@ -102,10 +123,9 @@ def load(path: PathLike, target: Target = None, **kwargs: Any) -> Dataset:
         X, Y = read_fann_data(path)
         y = Y[:, 0] if Y.shape[1] == 1 else Y
         return Dataset(X, y, _default_names("x", X.shape[1]), _default_names("y", Y.shape[1]))
-    supported = ", ".join((*TABLE_EXTENSIONS, ".npz", ".npy", *FANN_EXTENSIONS))
     raise DataError(
         f"cannot tell the format of {path} from its extension {ext or '(none)'!r}; "
-        f"supported: {supported}. Rename the file or call load_csv/load_npz/read_fann_data."
+        f"supported: {SUPPORTED}. Rename the file or call load_csv/load_npz/read_fann_data."
     )
 
 
@@ -114,6 +134,7 @@ def load_csv(
     target: Target = None,
     header: bool | Literal["infer"] = "infer",
     delimiter: str | None = None,
+    na_values: Sequence[str] = (),
 ) -> Dataset:
     """Read a delimited text table: numeric feature columns and one or more target columns.
 
@@ -132,50 +153,97 @@ def load_csv(
         The field separator. Default: a tab for ``.tsv``/``.tab``, otherwise sniffed from the
         first lines (comma, tab, semicolon, ``|``, else runs of whitespace). ``" "`` means
         runs of whitespace.
+    na_values
+        More values that mean a missing cell, on top of
+        :data:`~neuronless.data.read.NA_VALUES` (a missing feature is still an error).
 
-    Feature columns must hold finite numbers; a target column may hold text (class labels).
-    A target column of integers comes back as int64, other numbers as float64, anything else
-    as strings. Blank lines are skipped.
+    Feature columns must hold finite numbers (``true``/``false`` columns count as 1/0); a
+    target column may hold text (class labels). A target column of integers comes back as
+    int64, other numbers as float64, ``true``/``false`` as the strings ``'true'``/``'false'``,
+    anything else as strings. Blank lines are skipped. Any extension is read as text; a
+    ``.gz`` or ``.bz2`` file is decompressed first.
     """
     if header not in (True, False, "infer"):
         raise ConfigError(f"header must be True, False or 'infer'; got {header!r}.")
-    text = _read_text(path)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if delimiter is None and lines:
-        delimiter = "\t" if Path(path).suffix.lower() in TSV_EXTENSIONS else _sniff(lines[:10])
-    rows, line_numbers = _split_rows(text, None if delimiter in (" ", None) else delimiter)
-    if not rows:
-        raise DataError(f"{path} is empty; expected lines of delimited values, one row per line.")
-    width = len(rows[0])
-    for fields, line_no in zip(rows, line_numbers, strict=True):
-        if len(fields) != width:
-            shown = "whitespace" if delimiter in (" ", None) else repr(delimiter)
+    na = _na_set(na_values) | set(NA_VALUES)
+    _check_file(path)
+    compression = COMPRESSED_EXTENSIONS.get(Path(path).suffix.lower())
+    table = _read_text_table(path, compression, delimiter, header, na)
+    return _dataset_from_table(table, target)
+
+
+def _dataset_from_table(table: Table, target: Target) -> Dataset:
+    """The Dataset of a text or Parquet table: checked features, targets as read."""
+    names = table.names
+    t_idx = _resolve_targets(names, target, table.source)
+    f_idx = [j for j in range(len(names)) if j not in t_idx]
+    X = np.empty((table.n_rows, len(f_idx)), dtype=np.float64)
+    for k, j in enumerate(f_idx):
+        _table_feature(table, j, X, k)
+    parsed = [_table_target(table, j) for j in t_idx]
+    y = parsed[0] if len(parsed) == 1 else np.column_stack(parsed)
+    return Dataset(X, y, [names[j] for j in f_idx], [names[j] for j in t_idx])
+
+
+def _table_feature(table: Table, j: int, X: FloatArray, k: int) -> None:
+    """Copy column ``j`` into ``X[:, k]``, or raise on its first value that is not a finite number."""
+    name, col = table.names[j], table.columns[j]
+    if col.dtype.kind in "fib":
+        X[:, k] = col
+    else:  # text (numbers stored as text count) or dates: the first non-number is named
+        values = col.tolist()
+        for i, v in enumerate(values):
+            if not (isinstance(v, str) and _NUMBER_RE.fullmatch(v)):
+                raw = _raw_cell(table, i, j)
+                _not_a_number(table, name, i, raw if raw is not None or v is None else str(v))
+        X[:, k] = [float(v) for v in values]
+    if col.dtype.kind in "iub":
+        return
+    bad = np.flatnonzero(~np.isfinite(X[:, k]))
+    if len(bad):
+        i = int(bad[0])
+        raw = _raw_cell(table, i, j)
+        if raw is None or _is_number(raw):  # nan, inf, -inf as written
             raise DataError(
-                f"line {line_no} of {path} has {len(fields)} fields; expected {width} like line "
-                f"{line_numbers[0]}. Check for a missing or extra separator ({shown}), or pass "
-                "delimiter=."
+                f"feature column {name!r} holds {X[i, k]} at {table.where(i)}; training "
+                "data must be finite. Fill in or drop missing values first."
             )
-    if header == "infer":
-        header = _looks_like_header(rows)
-    if header:
-        names, rows, line_numbers = (
-            [f or f"col{j}" for j, f in enumerate(rows[0])],
-            rows[1:],
-            line_numbers[1:],
-        )
-    else:
-        names = _default_names("col", width)
-    if not rows:
-        raise DataError(
-            f"{path} has a header line but no data rows; add at least one row of values."
-        )
-    columns = [[row[j] for row in rows] for j in range(width)]
-    return _build_dataset(
-        names,
-        columns,
-        target,
-        where=lambda i: f"line {line_numbers[i]} of {path}",
-        source=str(path),
+        _not_a_number(table, name, i, raw)
+
+
+def _not_a_number(table: Table, name: str, i: int, raw: str | None) -> NoReturn:
+    shown = "a missing value" if raw is None else "an empty field" if raw == "" else repr(raw)
+    raise DataError(
+        f"feature column {name!r} must be numeric; got {shown} at {table.where(i)}. Only "
+        f"target columns may hold text; fix the value, drop column {name!r}, or "
+        "pass it as target=."
+    )
+
+
+def _table_target(table: Table, j: int) -> Array:
+    name, col = table.names[j], table.columns[j]
+    kind = col.dtype.kind
+    if kind == "b":
+        return np.where(col, "true", "false")  # as infer_task and Labels read booleans
+    if kind == "f":
+        bad = np.flatnonzero(np.isnan(col))
+        if len(bad):
+            i = int(bad[0])
+            raw = _raw_cell(table, i, j)
+            if raw is not None and not _is_number(raw):
+                _missing_target(table, name, i)
+    if kind == "O":
+        values = col.tolist()
+        for i, v in enumerate(values):
+            if v is None:
+                _missing_target(table, name, i)
+        return np.array(values, dtype=str)
+    return _checked_target(col, table.where, name)
+
+
+def _missing_target(table: Table, name: str, i: int) -> NoReturn:
+    raise DataError(
+        f"target column {name!r} has a missing value at {table.where(i)}; fill it in or drop the row."
     )
 
 
@@ -275,50 +343,7 @@ def load_npy(path: PathLike, target: Target = None) -> Dataset:
 
 
 
-# --------------------------------------------------------------------------- tables
-
-
-def _sniff(sample: list[str]) -> str | None:
-    """The first delimiter that splits every sample line into the same number (> 1) of fields."""
-    for d in CSV_DELIMITERS:
-        counts = {len(next(csv.reader([ln], delimiter=d))) for ln in sample}
-        if len(counts) == 1 and counts.pop() > 1:
-            return d
-    for d in CSV_DELIMITERS:  # ragged: keep the delimiter so the error names the bad line
-        if d in sample[0]:
-            return d
-    return None if len(sample[0].split()) > 1 else ","
-
-
-def _split_rows(text: str, delimiter: str | None) -> tuple[list[list[str]], list[int]]:
-    """Non-blank rows as stripped fields, and the file line each starts on (1-based)."""
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []
-    if delimiter is None:
-        for k, ln in enumerate(text.splitlines(), start=1):
-            if ln.strip():
-                rows.append(ln.split())
-                line_numbers.append(k)
-        return rows, line_numbers
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    start = 1
-    for fields in reader:
-        if any(f.strip() for f in fields):
-            rows.append([f.strip() for f in fields])
-            line_numbers.append(start)
-        start = reader.line_num + 1
-    return rows, line_numbers
-
-
-def _looks_like_header(rows: list[list[str]]) -> bool:
-    """A header has no numeric field, and some column below it starts with a number."""
-    if any(_is_number(f) for f in rows[0]):
-        return False
-    return len(rows) == 1 or any(_is_number(f) for f in rows[1])
-
-
-def _default_names(prefix: str, n: int) -> list[str]:
-    return [f"{prefix}{j}" for j in range(n)]
+# --------------------------------------------------------------------------- checks
 
 
 def _resolve_targets(names: list[str], target: Target, source: str) -> list[int]:
