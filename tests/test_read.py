@@ -25,13 +25,11 @@ from hypothesis import strategies as st
 
 import neuronless
 from neuronless import ConfigError, DataError, ShapeError
-from neuronless.data import load, load_csv
+from neuronless.data import load, load_csv, tables
 from neuronless.data import read as read_module
 from neuronless.data.read import NA_VALUES, Table, as_table, read_table
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -43,20 +41,28 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
+BIG = (read_module.BLOCK_SIZE, read_module.PIECE_BYTES)
+
+
 @contextlib.contextmanager
-def engine(kind: str, block_size: int = read_module.BLOCK_SIZE) -> Iterator[None]:
-    """Force the stdlib reader ('stdlib') or pyarrow ('arrow') whatever the file's size."""
+def engine(kind: str, sizes: tuple[int, int] = BIG) -> Iterator[None]:
+    """Force the stdlib reader ('stdlib') or pyarrow ('arrow') whatever the file's size;
+    ``sizes`` are pyarrow's block and the pieces (small ones: many of each)."""
     small = 0 if kind == "arrow" else 1 << 40
     with (
         mock.patch.object(read_module, "SMALL_FILE_BYTES", small),
-        mock.patch.object(read_module, "BLOCK_SIZE", block_size),
+        mock.patch.object(read_module, "BLOCK_SIZE", sizes[0]),
+        mock.patch.object(read_module, "PIECE_BYTES", sizes[1]),
     ):
         yield
 
 
-def outcome(path: Path, kind: str, block_size: int = read_module.BLOCK_SIZE, **kw) -> object:
+SIZES = st.sampled_from([BIG, (64, 40), (1 << 20, 23), (200, 1 << 20)])
+
+
+def outcome(path: Path, kind: str, sizes: tuple[int, int] = BIG, **kw) -> object:
     """The Table read by one engine, or the message of its DataError."""
-    with engine(kind, block_size):
+    with engine(kind, sizes):
         try:
             return read_table(path, **kw)
         except DataError as err:
@@ -106,7 +112,16 @@ def test_column_types_and_missing_values(tmp_path, kind):
     with engine(kind):
         t = read_table(path)
     assert t.names == ["i", "f", "t", "b", "bm", "d", "ts", "e"]
-    assert [c.dtype.str[1:] for c in t.columns] == ["i8", "f8", "O", "b1", "f8", "M8[D]", "M8[us]", "f8"]
+    assert [c.dtype.str[1:] for c in t.columns] == [
+        "i8",
+        "f8",
+        "O",
+        "b1",
+        "f8",
+        "M8[D]",
+        "M8[us]",
+        "f8",
+    ]
     assert values(t.column("i")) == [1, -2, 3]
     assert values(t.column("f")) == [2.5, "nan", 1000.0]
     assert t.column("t").tolist() == ["red", None, None]
@@ -174,7 +189,9 @@ def test_where_counts_real_lines(tmp_path, kind):
 def test_table_column_take_drop_and_checks():
     t = as_table({"a": [1, 2, 3], "b": ["x", None, "z"]})
     assert t.source == "the arrays"
-    with pytest.raises(DataError, match=r"column 'c' is not in the arrays; available columns: 'a', 'b'"):
+    with pytest.raises(
+        DataError, match=r"column 'c' is not in the arrays; available columns: 'a', 'b'"
+    ):
         t.column("c")
     with pytest.raises(DataError, match="'c' is not in"):
         t.drop(["c"])
@@ -210,8 +227,15 @@ CELL = {
     "number": NUMBER_TEXT,
     "bool": st.sampled_from(["true", "false", "True", "FALSE", "tRuE"]),
     "date": st.sampled_from(
-        ["2024-01-31", "1999-12-31", "2024-02-30", "2024-01-31T08:15", "2024-01-31 08:15:00.123Z",
-         "2024-01-31T08:15:00+0130", "0000-01-01"]
+        [
+            "2024-01-31",
+            "1999-12-31",
+            "2024-02-30",
+            "2024-01-31T08:15",
+            "2024-01-31 08:15:00.123Z",
+            "2024-01-31T08:15:00+0130",
+            "0000-01-01",
+        ]
     ),
     "text": WORD,
     "any": st.one_of(NUMBER_TEXT, WORD, st.sampled_from(["true", "2024-01-31"])),
@@ -235,7 +259,11 @@ def csv_files(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     p_missing = draw(st.sampled_from([0.0, 0.1, 0.5]))
     lines = []
     if draw(st.booleans()):
-        names = draw(st.lists(st.sampled_from(["a", "b", "", "x y", "a.1", "é"]), min_size=n_cols, max_size=n_cols))
+        names = draw(
+            st.lists(
+                st.sampled_from(["a", "b", "", "x y", "a.1", "é"]), min_size=n_cols, max_size=n_cols
+            )
+        )
         lines.append(delimiter.join(render(n, delimiter, draw(st.booleans()), "") for n in names))
     for _ in range(n_rows):
         cells = []
@@ -260,11 +288,38 @@ def csv_files(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
 
 
 @SETTINGS
-@given(case=csv_files(), block=st.sampled_from([read_module.BLOCK_SIZE, 64]))
-def test_stdlib_and_arrow_readers_build_the_same_table(tmp_path_factory, case, block):
+@given(case=csv_files(), sizes=SIZES)
+def test_stdlib_and_arrow_readers_build_the_same_table(tmp_path_factory, case, sizes):
     text, kw = case
     path = write(tmp_path_factory.mktemp("eq"), "t.csv", text)
-    assert_same_outcome(outcome(path, "stdlib", **kw), outcome(path, "arrow", block, **kw))
+    assert_same_outcome(outcome(path, "stdlib", **kw), outcome(path, "arrow", sizes, **kw))
+
+
+def dataset_outcome(path: Path, kind: str, sizes: tuple[int, int], **kw) -> object:
+    with engine(kind, sizes):
+        try:
+            ds = load_csv(path, **kw)
+        except (DataError, ConfigError) as err:
+            return f"{type(err).__name__}: {err}"
+    return (
+        ds.X.tobytes(),
+        ds.X.shape,
+        ds.y.tolist(),
+        ds.y.dtype,
+        ds.feature_names,
+        ds.target_names,
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=csv_files(), sizes=SIZES, target=st.sampled_from([None, 0, [0, -1]]))
+def test_both_readers_load_the_same_dataset_or_error(tmp_path_factory, case, sizes, target):
+    # the pyarrow path writes features straight into X; the messages come from the raw text
+    text, kw = case
+    kw.pop("na_values", None)
+    path = write(tmp_path_factory.mktemp("ds"), "t.csv", text)
+    expected = dataset_outcome(path, "stdlib", BIG, target=target, **kw)
+    assert dataset_outcome(path, "arrow", sizes, target=target, **kw) == expected
 
 
 RAW = st.lists(
@@ -273,16 +328,40 @@ RAW = st.lists(
 
 
 @SETTINGS
-@given(text=RAW, block=st.sampled_from([read_module.BLOCK_SIZE, 32]))
-def test_readers_agree_on_any_text_even_errors(tmp_path_factory, text, block):
+@given(text=RAW, sizes=SIZES)
+def test_readers_agree_on_any_text_even_errors(tmp_path_factory, text, sizes):
     path = write(tmp_path_factory.mktemp("raw"), "r.csv", text)
-    assert_same_outcome(outcome(path, "stdlib"), outcome(path, "arrow", block))
+    assert_same_outcome(outcome(path, "stdlib"), outcome(path, "arrow", sizes))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["-0", "1", "2", "-0", "1.5"],  # integers in the first pieces, a float later
+        ["NA", "", "x", "NA", "y"],  # missing in the first pieces, text later
+        ["true", "false", "1", "true", "0"],  # booleans, then numbers: text
+        ["1", "2", "", "NA", "0x1F"],  # hexadecimal in the last piece
+        ["", "", "", "", ""],
+    ],
+)
+def test_pieces_that_disagree_on_a_columns_type(tmp_path, column):
+    path = write(tmp_path, "p.csv", "a,b\n" + "".join(f"{i},{v}\n" for i, v in enumerate(column)))
+    with engine("stdlib"):
+        expected = read_table(path)
+    with (
+        engine("arrow", (1 << 20, 8)),
+        mock.patch.object(read_module, "_read_stdlib", side_effect=AssertionError),
+    ):
+        assert_same_table(read_table(path), expected)
 
 
 def test_arrow_reader_reads_by_itself_on_regular_files(tmp_path):
     # the agreement above could hide a pyarrow path that always hands over: it must not
     path = write(tmp_path, "t.csv", "a,b,c\n1,x,2024-01-31\n2,,2024-02-01\n")
-    with engine("arrow"), mock.patch.object(read_module, "_read_stdlib", side_effect=AssertionError):
+    with (
+        engine("arrow"),
+        mock.patch.object(read_module, "_read_stdlib", side_effect=AssertionError),
+    ):
         t = read_table(path)
     assert [c.dtype.kind for c in t.columns] == ["i", "O", "M"]
 
@@ -290,7 +369,11 @@ def test_arrow_reader_reads_by_itself_on_regular_files(tmp_path):
 def test_large_file_goes_through_pyarrow_and_agrees(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30_000, 4))
-    rows = [f"{a:.6g},{b:.6g},{c:.6g},{d:.6g},{i % 3},{'yes' if i % 2 else 'no'}" for i, (a, b, c, d) in enumerate(X.tolist())]
+    rows = [
+        f"{a:.6g},{b:.6g},{c:.6g},{d:.6g},{i % 3},{'yes' if i % 2 else 'no'}"
+        for i, (a, b, c, d) in enumerate(X.tolist())
+    ]
+    clean = write(tmp_path, "clean.csv", "a,b,c,d,k,label\n" + "\n".join(rows) + "\n")
     rows[20_000] = rows[20_000].replace(",0,", ",NA,").replace(",1,", ",NA,").replace(",2,", ",NA,")
     path = write(tmp_path, "big.csv", "a,b,c,d,k,label\n" + "\n".join(rows) + "\n")
     assert path.stat().st_size > read_module.SMALL_FILE_BYTES
@@ -301,6 +384,15 @@ def test_large_file_goes_through_pyarrow_and_agrees(tmp_path):
     assert big.where(29_999) == f"line 30001 of {path}"
     with engine("stdlib"):
         assert_same_table(big, read_table(path))
+        expected = load_csv(clean)
+    # the numeric loader's X is the matrix the reader filled, not a copy of the columns
+    with mock.patch.object(tables, "_table_feature", side_effect=AssertionError):
+        ds = load_csv(clean)
+        with pytest.raises(DataError, match=r"column 'k' must be numeric; got 'NA' at line 20002"):
+            load_csv(path)
+    np.testing.assert_array_equal(ds.X, expected.X)
+    assert ds.X.flags.c_contiguous
+    assert ds.y.tolist() == expected.y.tolist()
 
 
 # --------------------------------------------------------------------------- errors
@@ -313,7 +405,10 @@ def test_large_file_goes_through_pyarrow_and_agrees(tmp_path):
         ("", r"t\.csv is empty; expected lines"),
         ("\n ,, \n", r"t\.csv is empty"),
         ("a,b\n", "has a header line but no data rows"),
-        ("1,2\n\n3\n", r"line 3 of .*t\.csv has 1 fields; expected 2 like line 1\. Check for a missing or extra separator \(','\)"),
+        (
+            "1,2\n\n3\n",
+            r"line 3 of .*t\.csv has 1 fields; expected 2 like line 1\. Check for a missing or extra separator \(','\)",
+        ),
         (b"a,b\n1,2\n3,\xff\n", r"t\.csv is not UTF-8 text \(line 3 holds the byte b'\\xff'\)"),
         (b"\xff\xfea\x00", r"is not UTF-8 text: it starts with a UTF-16 byte-order mark"),
     ],
@@ -329,7 +424,9 @@ def test_ragged_row_deep_in_a_large_file_names_its_line(tmp_path):
     rows[100_000] = "1,2,3"
     path = write(tmp_path, "big.csv", "a,b\n" + "\n".join(rows) + "\n")
     assert path.stat().st_size > read_module.SMALL_FILE_BYTES
-    with pytest.raises(DataError, match=r"line 100002 of .*big\.csv has 3 fields; expected 2 like line 1"):
+    with pytest.raises(
+        DataError, match=r"line 100002 of .*big\.csv has 3 fields; expected 2 like line 1"
+    ):
         read_table(path)
 
 
@@ -338,11 +435,15 @@ def test_bad_value_deep_in_a_large_file_keeps_the_old_message(tmp_path):
     rows[90_000] = "1,oops,0"
     rows[100_000] = "1,,0"
     path = write(tmp_path, "big.csv", "a,b,y\n" + "\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"feature column 'b' must be numeric; got 'oops' at line 90002"):
+    with pytest.raises(
+        DataError, match=r"feature column 'b' must be numeric; got 'oops' at line 90002"
+    ):
         load_csv(path)
     rows[90_000] = "1,1.5,0"
     path = write(tmp_path, "big.csv", "a,b,y\n" + "\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"column 'b' must be numeric; got an empty field at line 100002"):
+    with pytest.raises(
+        DataError, match=r"column 'b' must be numeric; got an empty field at line 100002"
+    ):
         load_csv(path)
 
 
@@ -352,7 +453,10 @@ def test_arguments_and_extensions_are_checked(tmp_path):
         read_table(path, header="yes")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="delimiter must be one character"):
         read_table(path, delimiter=",,")
-    with pytest.raises(DataError, match=r"cannot tell the format .* '\.xlsx'; supported: \.csv, .*\.gz or \.bz2.*\.parquet"):
+    with pytest.raises(
+        DataError,
+        match=r"cannot tell the format .* '\.xlsx'; supported: \.csv, .*\.gz or \.bz2.*\.parquet",
+    ):
         read_table(write(tmp_path, "a.xlsx", "x"))
     with pytest.raises(DataError, match=r"'\.npy\.gz'"):
         read_table(write(tmp_path, "a.npy.gz", "x"))
@@ -372,8 +476,26 @@ HOSTILE = st.one_of(
         lambda parts: "".join(parts).encode("utf-8", "surrogatepass"),
         st.lists(
             st.sampled_from(
-                ['"', '""', ",", ";", "\t", "|", "\r", "\n", "\x00", "\ufeff", "1", "a", "x" * 200_000, " ",
-                 "nan", "true", "2024-01-31", "\ud800"]
+                [
+                    '"',
+                    '""',
+                    ",",
+                    ";",
+                    "\t",
+                    "|",
+                    "\r",
+                    "\n",
+                    "\x00",
+                    "\ufeff",
+                    "1",
+                    "a",
+                    "x" * 200_000,
+                    " ",
+                    "nan",
+                    "true",
+                    "2024-01-31",
+                    "\ud800",
+                ]
             ),
             max_size=12,
         ),
@@ -383,7 +505,9 @@ HOSTILE = st.one_of(
 
 def hostile_path(folder: Path, data: bytes, suffix: str) -> Path:
     if suffix == ".csv.gz":
-        data = gzip.compress(data)[: len(data) // 2 + 10] if data[:1] == b"1" else gzip.compress(data)
+        data = (
+            gzip.compress(data)[: len(data) // 2 + 10] if data[:1] == b"1" else gzip.compress(data)
+        )
     elif suffix == ".csv.bz2":
         data = bz2.compress(data)
     elif suffix == ".tsv.gz" and data:  # not gzip at all
@@ -422,27 +546,40 @@ def test_compressed_text_tables(tmp_path):
                 assert t.column("b").tolist() == ["x", "y"]
                 assert t.where(1) == f"line 3 of {path}"
     assert load(gz).y.tolist() == ["x", "y"]
-    with pytest.raises(DataError, match=r"is not a readable gzip file .* check that it is complete"):
+    with pytest.raises(
+        DataError, match=r"is not a readable gzip file .* check that it is complete"
+    ):
         read_table(write(tmp_path, "bad.csv.gz", b"not gzip"))
 
 
 def test_parquet(tmp_path):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
-    tab = pa.table({
-        "i": pa.array([1, None, 3], pa.int32()),
-        "u": pa.array([1, 2, 3], pa.uint8()),
-        "f": pa.array([0.5, None, 2.0], pa.float32()),
-        "b": pa.array([True, False, None]),
-        "s": pa.array(["x", None, "z"]),
-        "c": pa.array(["p", "q", "p"]).dictionary_encode(),
-        "t": pa.array([0, None, 86_400_000_000], pa.timestamp("us", tz="Europe/Paris")),
-        "d": pa.array([0, 1, None], pa.date32()),
-    })
+    tab = pa.table(
+        {
+            "i": pa.array([1, None, 3], pa.int32()),
+            "u": pa.array([1, 2, 3], pa.uint8()),
+            "f": pa.array([0.5, None, 2.0], pa.float32()),
+            "b": pa.array([True, False, None]),
+            "s": pa.array(["x", None, "z"]),
+            "c": pa.array(["p", "q", "p"]).dictionary_encode(),
+            "t": pa.array([0, None, 86_400_000_000], pa.timestamp("us", tz="Europe/Paris")),
+            "d": pa.array([0, 1, None], pa.date32()),
+        }
+    )
     path = tmp_path / "t.parquet"
     pq.write_table(tab, path)
     t = read_table(path)
-    assert [c.dtype.str[1:] for c in t.columns] == ["f8", "i8", "f8", "f8", "O", "O", "M8[us]", "M8[D]"]
+    assert [c.dtype.str[1:] for c in t.columns] == [
+        "f8",
+        "i8",
+        "f8",
+        "f8",
+        "O",
+        "O",
+        "M8[us]",
+        "M8[D]",
+    ]
     assert values(t.column("i")) == [1.0, "nan", 3.0]
     assert values(t.column("b")) == [1.0, 0.0, "nan"]
     assert t.column("c").tolist() == ["p", "q", "p"]
@@ -478,7 +615,14 @@ def test_npz_npy_and_fann(tmp_path):
 
 
 def test_as_table_dicts_arrays_and_passthrough(tmp_path):
-    t = as_table({"n": [1, None, 3], "s": ["a", None, "c"], "b": [True, None, False], "d": [dt.date(2024, 1, 1), None, None]})
+    t = as_table(
+        {
+            "n": [1, None, 3],
+            "s": ["a", None, "c"],
+            "b": [True, None, False],
+            "d": [dt.date(2024, 1, 1), None, None],
+        }
+    )
     assert [c.dtype.str[1:] for c in t.columns] == ["f8", "O", "f8", "M8[us]"]
     assert values(t.column("b")) == [1.0, "nan", 0.0]
     assert as_table(t) is t
@@ -487,7 +631,9 @@ def test_as_table_dicts_arrays_and_passthrough(tmp_path):
     one = as_table(np.array(["u", "v"]))
     assert (one.names, one.column("x0").tolist()) == (["x0"], ["u", "v"])
     assert as_table(write(tmp_path, "a.csv", "a\n1\n")).names == ["a"]
-    with pytest.raises(DataError, match="as_table accepts a Table, a file path, a pandas or polars DataFrame"):
+    with pytest.raises(
+        DataError, match="as_table accepts a Table, a file path, a pandas or polars DataFrame"
+    ):
         as_table([[1, 2]])
     with pytest.raises(ShapeError, match="equal lengths; got 'a': 2, 'b': 1"):
         as_table({"a": [1, 2], "b": [1]})
@@ -497,18 +643,20 @@ def test_as_table_dicts_arrays_and_passthrough(tmp_path):
 
 def test_as_table_pandas_dtypes():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({
-        "f": [1.5, np.nan, 3.0],
-        "i": pd.array([1, None, 3], dtype="Int64"),
-        "I": pd.array([1, 2, 3], dtype="Int64"),
-        "b": pd.array([True, None, False], dtype="boolean"),
-        "B": [True, False, True],
-        "s": pd.array(["x", None, "z"], dtype="string"),
-        "c": pd.Categorical(["p", None, "q"]),
-        "o": pd.Series(["u", None, np.nan], dtype=object),
-        "t": pd.to_datetime(["2024-01-01", None, "2024-01-03"]),
-        "z": pd.to_datetime(["2024-01-01 01:00"] * 3).tz_localize("Europe/Paris"),
-    })
+    df = pd.DataFrame(
+        {
+            "f": [1.5, np.nan, 3.0],
+            "i": pd.array([1, None, 3], dtype="Int64"),
+            "I": pd.array([1, 2, 3], dtype="Int64"),
+            "b": pd.array([True, None, False], dtype="boolean"),
+            "B": [True, False, True],
+            "s": pd.array(["x", None, "z"], dtype="string"),
+            "c": pd.Categorical(["p", None, "q"]),
+            "o": pd.Series(["u", None, np.nan], dtype=object),
+            "t": pd.to_datetime(["2024-01-01", None, "2024-01-03"]),
+            "z": pd.to_datetime(["2024-01-01 01:00"] * 3).tz_localize("Europe/Paris"),
+        }
+    )
     df.columns = ["f", "i", "I", "b", "B", "s", "c", "o", "t", "z"]
     t = as_table(df)
     assert t.source == "the data frame"
@@ -524,14 +672,16 @@ def test_as_table_pandas_dtypes():
 
 def test_as_table_polars():
     pl = pytest.importorskip("polars")
-    df = pl.DataFrame({
-        "i": [1, None, 3],
-        "j": [1, 2, 3],
-        "s": ["x", None, "z"],
-        "c": pl.Series(["p", "q", "p"], dtype=pl.Categorical),
-        "b": [True, False, True],
-        "t": [dt.datetime(2024, 1, 1), None, dt.datetime(2024, 1, 3)],
-    })
+    df = pl.DataFrame(
+        {
+            "i": [1, None, 3],
+            "j": [1, 2, 3],
+            "s": ["x", None, "z"],
+            "c": pl.Series(["p", "q", "p"], dtype=pl.Categorical),
+            "b": [True, False, True],
+            "t": [dt.datetime(2024, 1, 1), None, dt.datetime(2024, 1, 3)],
+        }
+    )
     t = as_table(df)
     assert [c.dtype.str[1:] for c in t.columns] == ["f8", "i8", "O", "O", "b1", "M8[us]"]
     assert t.column("c").tolist() == ["p", "q", "p"]
@@ -552,7 +702,10 @@ print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow',
 def _heavy_imports(path: Path) -> list[str]:
     env_path = str(Path(neuronless.__file__).parents[1])
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", _PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": env_path, "PATH": ""},
     )
     return [m.split(".")[0] for m in json.loads(done.stdout)]

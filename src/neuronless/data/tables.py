@@ -40,7 +40,7 @@ from .read import (
     _default_names,
     _na_set,
     _raw_cell,
-    _read_text_table,
+    _read_text,
     read_table,
 )
 
@@ -168,21 +168,53 @@ def load_csv(
     na = _na_set(na_values) | set(NA_VALUES)
     _check_file(path)
     compression = COMPRESSED_EXTENSIONS.get(Path(path).suffix.lower())
-    table = _read_text_table(path, compression, delimiter, header, na)
-    return _dataset_from_table(table, target)
+
+    def features(names: list[str]) -> list[int]:
+        t_idx = _resolve_targets(names, target, str(path))
+        return [j for j in range(len(names)) if j not in t_idx]
+
+    # a large file's feature columns arrive already in one matrix: X without another copy
+    table, matrix = _read_text(path, compression, delimiter, header, na, features)
+    return _dataset_from_table(table, target, matrix)
 
 
-def _dataset_from_table(table: Table, target: Target) -> Dataset:
-    """The Dataset of a text or Parquet table: checked features, targets as read."""
+def _dataset_from_table(table: Table, target: Target, matrix: FloatArray | None = None) -> Dataset:
+    """The Dataset of a text or Parquet table: checked features, targets as read.
+
+    ``matrix`` (from :func:`~neuronless.data.read._read_text`) becomes X where the table's
+    feature columns are its views; the other columns are copied into it.
+    """
     names = table.names
     t_idx = _resolve_targets(names, target, table.source)
     f_idx = [j for j in range(len(names)) if j not in t_idx]
-    X = np.empty((table.n_rows, len(f_idx)), dtype=np.float64)
+    shape = (table.n_rows, len(f_idx))
+    X = matrix if matrix is not None and matrix.shape == shape else np.empty(shape)
+    held = [_is_column(table.columns[j], X, k) for k, j in enumerate(f_idx)]
+    # one pass without a temporary as big as X: NaN and inf survive a sum (an overflow to inf
+    # only sends a column to the exact check)
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(X.sum(axis=0)) if any(held) else None
     for k, j in enumerate(f_idx):
-        _table_feature(table, j, X, k)
+        if held[k]:
+            assert finite is not None
+            if not finite[k] and not np.isfinite(X[:, k]).all():
+                _raise_not_finite(table, j, X, k)
+        else:
+            _table_feature(table, j, X, k)
     parsed = [_table_target(table, j) for j in t_idx]
     y = parsed[0] if len(parsed) == 1 else np.column_stack(parsed)
     return Dataset(X, y, [names[j] for j in f_idx], [names[j] for j in t_idx])
+
+
+def _is_column(col: Array, X: FloatArray, k: int) -> bool:
+    """Whether ``col`` is the view ``X[:, k]`` (the reader filled X in place)."""
+    address = X.__array_interface__["data"][0] + k * X.strides[1]
+    return (
+        col.dtype == X.dtype
+        and col.shape == X.shape[:1]
+        and col.strides == X.strides[:1]
+        and col.__array_interface__["data"][0] == address
+    )
 
 
 def _table_feature(table: Table, j: int, X: FloatArray, k: int) -> None:
@@ -197,18 +229,21 @@ def _table_feature(table: Table, j: int, X: FloatArray, k: int) -> None:
                 raw = _raw_cell(table, i, j)
                 _not_a_number(table, name, i, raw if raw is not None or v is None else str(v))
         X[:, k] = [float(v) for v in values]
-    if col.dtype.kind in "iub":
-        return
-    bad = np.flatnonzero(~np.isfinite(X[:, k]))
-    if len(bad):
-        i = int(bad[0])
-        raw = _raw_cell(table, i, j)
-        if raw is None or _is_number(raw):  # nan, inf, -inf as written
-            raise DataError(
-                f"feature column {name!r} holds {X[i, k]} at {table.where(i)}; training "
-                "data must be finite. Fill in or drop missing values first."
-            )
-        _not_a_number(table, name, i, raw)
+    if col.dtype.kind not in "iub" and not np.isfinite(X[:, k]).all():
+        _raise_not_finite(table, j, X, k)
+
+
+def _raise_not_finite(table: Table, j: int, X: FloatArray, k: int) -> NoReturn:
+    """The first non-finite value of ``X[:, k]`` (column ``j``), in the words of the file."""
+    name = table.names[j]
+    i = int(np.flatnonzero(~np.isfinite(X[:, k]))[0])
+    raw = _raw_cell(table, i, j)
+    if raw is None or _is_number(raw):  # nan, inf, -inf as written
+        raise DataError(
+            f"feature column {name!r} holds {X[i, k]} at {table.where(i)}; training "
+            "data must be finite. Fill in or drop missing values first."
+        )
+    _not_a_number(table, name, i, raw)
 
 
 def _not_a_number(table: Table, name: str, i: int, raw: str | None) -> NoReturn:
