@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from .data import Labels, scaler_from_dict
 from .data.columns import TableEncoder, Unseen
 from .data.scaling import Scaler as _Scaler
-from .errors import DataWarning, ModelFormatError, NeuronlessError, ShapeError
+from .errors import ConfigError, DataWarning, ModelFormatError, NeuronlessError, ShapeError
 from .network import Network
 
 if TYPE_CHECKING:
@@ -169,6 +169,45 @@ class Model:
             return self.encoder.feature_names
         return list(self.feature_names) or [f"x{j}" for j in range(self.net.n_inputs)]
 
+    # ------------------------------------------------------------------ from elsewhere
+    @classmethod
+    def from_sklearn(cls, estimator: Any) -> Model:
+        """A Model from a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor``.
+
+        The network is :meth:`Network.from_sklearn`'s; a classifier's ``classes_`` become
+        the labels, so ``predict`` and ``predict_proba`` answer as the estimator's do.
+        ``estimator`` may also be a ``Pipeline`` of one ``StandardScaler`` or
+        ``MinMaxScaler`` and the MLP: the scaler becomes the Model's input scaler (as a
+        standard scaler holding the same affine map). ``feature_names_in_`` become the
+        feature names. Multilabel classifiers (several independent sigmoid outputs) are
+        refused: a Model answers with one class per row.
+        """
+        steps = getattr(estimator, "steps", None)
+        mlp, scaler = estimator, None
+        if steps is not None:
+            parts = [step for _, step in steps if step not in (None, "passthrough")]
+            if not 1 <= len(parts) <= 2 or (len(parts) == 2 and
+                                             type(parts[0]).__name__ not in _SKLEARN_SCALERS):
+                raise ConfigError(
+                    f"from_sklearn reads a Pipeline of an optional StandardScaler or MinMaxScaler "
+                    f"and the MLP; got {[type(p).__name__ for p in parts]}."
+                )
+            mlp = parts[-1]
+            scaler = _sklearn_scaler(parts[0]) if len(parts) == 2 else None
+        net = Network.from_sklearn(mlp)
+        names = getattr(estimator, "feature_names_in_", None)
+        features = [] if names is None else [str(n) for n in names]
+        classes = getattr(mlp, "classes_", None)
+        if classes is None:
+            return cls(net, "regression", None, scaler, feature_names=features)
+        if getattr(mlp, "out_activation_", None) == "logistic" and net.n_outputs > 1:
+            raise ConfigError(
+                "this MLPClassifier is multilabel (one sigmoid output per label); a Model "
+                "predicts one class per row. Use Network.from_sklearn for its raw outputs."
+            )
+        return cls(net, "classification", Labels(np.asarray(classes).tolist()), scaler,
+                   feature_names=features)
+
     # ------------------------------------------------------------------ files
     def metadata(self) -> dict[str, Any]:
         """The preprocessing as a JSON-safe dict (the keys :meth:`from_metadata` reads)."""
@@ -246,6 +285,31 @@ class Model:
 
 _PREPROCESSING_KEYS = ("task", "classes", "scaler", "target_scaler", "feature_names",
                        "target_names", "columns", "target_range", "history")
+
+
+_SKLEARN_SCALERS = ("StandardScaler", "MinMaxScaler")
+
+
+def _sklearn_scaler(step: Any) -> Scaler:
+    """A fitted scikit-learn StandardScaler or MinMaxScaler as our StandardScaler: both are
+    per-column affine maps ``(x - mean) / scale`` (MinMaxScaler's ``x * scale_ + min_`` is
+    mean ``-min_ / scale_``, scale ``1 / scale_``)."""
+    from .data.scaling import StandardScaler
+
+    n = int(getattr(step, "n_features_in_", 0))
+    if type(step).__name__ == "MinMaxScaler":
+        if getattr(step, "clip", False):
+            raise ConfigError("a MinMaxScaler with clip=True is not an affine map; refit it "
+                              "with clip=False.")
+        factor = np.asarray(step.scale_, dtype=np.float64)
+        return StandardScaler(mean=-np.asarray(step.min_, dtype=np.float64) / factor,
+                              scale=1.0 / factor)
+    mean = getattr(step, "mean_", None)
+    scale = getattr(step, "scale_", None)
+    return StandardScaler(
+        mean=np.zeros(n) if mean is None else np.asarray(mean, dtype=np.float64),
+        scale=np.ones(n) if scale is None else np.asarray(scale, dtype=np.float64),
+    )
 
 
 def _positional(table: Any, raw: list[str]) -> Any:

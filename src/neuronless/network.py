@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import sensitivity
-from .activations import Activation
+from .activations import ELU_ALPHA, LEAKY_RELU_SLOPE, Activation
 from .errors import ConfigError, ShapeError
 from .layers import ActivationSpec, LayerActivation
 from .workspace import LayerTrace, Trace, Workspace, views
@@ -255,6 +255,127 @@ class Network:
         if masks is not None:
             net.set_masks(masks)
         return net
+
+    @classmethod
+    def from_sklearn(cls, mlp: Any) -> Network:
+        """The network of a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor``.
+
+        ``coefs_[k]`` (``(n_in, n_out)``) and ``intercepts_[k]`` become ``weights[k]`` (the
+        intercepts as its last row); hidden layers get ``activation`` (``logistic`` is our
+        sigmoid), the output layer ``out_activation_``. The dtype is that of ``coefs_``.
+        The estimator is only read (scikit-learn is never imported here); for its class
+        labels too, use :meth:`neuronless.model.Model.from_sklearn`.
+        """
+        coefs, intercepts = getattr(mlp, "coefs_", None), getattr(mlp, "intercepts_", None)
+        if coefs is None or intercepts is None:
+            raise ConfigError(
+                f"from_sklearn needs a fitted MLPClassifier or MLPRegressor (with coefs_ and "
+                f"intercepts_); got {type(mlp).__name__}. Call fit first."
+            )
+        hidden = _SKLEARN_ACTIVATIONS.get(str(getattr(mlp, "activation", "")))
+        output = _SKLEARN_ACTIVATIONS.get(str(getattr(mlp, "out_activation_", "")))
+        if hidden is None or output is None:
+            raise ConfigError(
+                f"from_sklearn reads the activations {sorted(_SKLEARN_ACTIVATIONS)}; got "
+                f"activation={getattr(mlp, 'activation', None)!r}, "
+                f"out_activation_={getattr(mlp, 'out_activation_', None)!r}."
+            )
+        mats = [np.asarray(c) for c in coefs]
+        weights = [np.vstack([c, np.asarray(b, dtype=c.dtype).reshape(1, -1)])
+                   for c, b in zip(mats, intercepts, strict=True)]
+        return cls.from_weights(weights, [hidden] * (len(weights) - 1) + [output],
+                                dtype=mats[0].dtype if mats else None)
+
+    @classmethod
+    def from_torch(cls, sequential: Any) -> Network:
+        """The network of a PyTorch ``nn.Sequential`` of ``Linear`` layers and activations.
+
+        Each ``Linear`` (``weight`` ``(out, in)``, ``bias``) becomes ``weights[k] =
+        [weight.T; bias]``, with the activation module that follows it (none: identity).
+        Read: ``ReLU``, ``Tanh``, ``Sigmoid``, ``LeakyReLU(0.01)``, ``ELU(alpha=1)``,
+        ``Softplus(beta=1)``, ``Softmax(dim=-1)``; ``Identity``, ``Dropout`` (a no-op when
+        predicting) and a leading ``Flatten`` are skipped; a nested ``Sequential`` is read in
+        place. Anything else is a ConfigError naming the module and its index. float64
+        weights give a float64 network, any other dtype float32. torch is never imported
+        here: the modules are read by their class names and attributes.
+        """
+        modules = _torch_modules(sequential)
+        weights: list[Array] = []
+        acts: list[str | None] = []
+        for index, module in modules:
+            kind = type(module).__name__
+            if kind == "Linear":
+                weight = _torch_array(module.weight)
+                bias = (np.zeros(weight.shape[0], dtype=weight.dtype)
+                        if module.bias is None else _torch_array(module.bias))
+                weights.append(np.vstack([weight.T, bias.reshape(1, -1)]))
+                acts.append(None)
+                continue
+            if kind in _TORCH_SKIPPED or (kind == "Flatten" and not weights):
+                continue
+            name = _torch_activation(module, index)
+            if not weights or acts[-1] is not None:
+                where = "before the first Linear" if not weights else "right after another activation"
+                raise ConfigError(
+                    f"module {index} ({module!r}) comes {where}; from_torch reads Linear layers "
+                    "each followed by at most one activation."
+                )
+            acts[-1] = name
+        if not weights:
+            raise ConfigError(f"from_torch found no Linear layer in {type(sequential).__name__}.")
+        dtype = np.float64 if all(W.dtype == np.float64 for W in weights) else np.float32
+        return cls.from_weights(weights, [a or "identity" for a in acts], dtype=dtype)
+
+    @classmethod
+    def from_octave(
+        cls,
+        thetas: Sequence[Any],
+        activation: ActivationSpec = "sigmoid",
+        *,
+        dtype: DTypeLike | None = None,
+    ) -> Network:
+        """A network from the Stanford ML course's matrices ``[Theta1, Theta2, ...]``.
+
+        ``Theta{k}`` is ``(units, inputs + 1)`` with the bias in its FIRST column, and the
+        course computes ``a{k+1} = sigmoid([1 a{k}] * Theta{k}')``; here that is
+        ``weights[k] = [Theta[:, 1:].T; Theta[:, 0]]``. ``activation`` (every layer) is the
+        course's sigmoid unless given. :meth:`to_octave` is the way back.
+
+        >>> import numpy as np
+        >>> Theta1 = np.array([[0.1, 0.5]])          # 1 unit: bias 0.1, weight 0.5
+        >>> net = Network.from_octave([Theta1], "identity")
+        >>> net.weights[0].tolist(), net.forward(np.array([2.0])).tolist()
+        ([[0.5], [0.1]], [1.1])
+        """
+        mats = [np.asarray(T) for T in thetas]
+        if not mats:
+            raise ConfigError("from_octave needs at least one Theta matrix; got none.")
+        for k, T in enumerate(mats):
+            if T.ndim != 2 or T.shape[1] < 2:
+                raise ShapeError(
+                    f"Theta{k + 1} must be a 2-D (units, inputs + 1) matrix with the bias in "
+                    f"its first column; got shape {T.shape}."
+                )
+            if k and T.shape[1] != mats[k - 1].shape[0] + 1:
+                raise ShapeError(
+                    f"Theta{k + 1} must have {mats[k - 1].shape[0] + 1} columns (a bias and "
+                    f"the {mats[k - 1].shape[0]} units of Theta{k}); got shape {T.shape}."
+                )
+        weights = [np.vstack([T[:, 1:].T, T[:, :1].T]) for T in mats]
+        return cls.from_weights(weights, [activation] * len(weights), dtype=dtype)
+
+    def to_octave(self) -> list[Array]:
+        """The weights as the course's ``[Theta1, Theta2, ...]`` (float64, bias first column).
+
+        The inverse of :meth:`from_octave`. The course's ``predict.m`` applies a sigmoid to
+        every layer: for other activations the matrices are right but its formula is not.
+        """
+        if self.shortcut:
+            raise ConfigError(
+                "to_octave needs a layered network; this one has shortcut connections, which "
+                "the course's Theta matrices cannot hold."
+            )
+        return [np.hstack([W[-1:].T, W[:-1].T]).astype(np.float64) for W in self.weights]
 
     def set_masks(self, masks: Sequence[Any]) -> None:
         """Set the connection masks (one boolean array per weight matrix) and zero masked weights."""
@@ -501,5 +622,60 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
             f"got {sizes!r}."
         )
     return out
+
+
+_SKLEARN_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh",
+                        "relu": "relu", "softmax": "softmax"}
+_TORCH_SKIPPED = ("Identity", "Dropout")  # no-ops when predicting (Dropout in eval mode)
+
+
+def _torch_modules(sequential: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``(index, module)`` of an ``nn.Sequential``, nested ones read in place (``"2.0"``)."""
+    if type(sequential).__name__ == "Linear" and not prefix:
+        return [("0", sequential)]
+    try:
+        children = list(sequential)
+    except TypeError:
+        raise ConfigError(
+            f"from_torch needs an nn.Sequential of Linear layers and activations; got "
+            f"{type(sequential).__name__}."
+        ) from None
+    out: list[tuple[str, Any]] = []
+    for i, module in enumerate(children):
+        index = f"{prefix}{i}"
+        if type(module).__name__ == "Sequential":
+            out.extend(_torch_modules(module, f"{index}."))
+        else:
+            out.append((index, module))
+    return out
+
+
+def _torch_array(tensor: Any) -> Array:
+    t = tensor.detach().cpu()
+    if str(t.dtype) != "torch.float64":
+        t = t.float()
+    out: Array = np.array(t.numpy(), copy=True)
+    return out
+
+
+def _torch_activation(module: Any, index: str) -> str:
+    """Our activation name for a torch activation module, or a ConfigError naming it."""
+    kind = type(module).__name__
+    simple = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid"}
+    if kind in simple:
+        return simple[kind]
+    if kind == "LeakyReLU" and float(module.negative_slope) == LEAKY_RELU_SLOPE:
+        return "leaky_relu"
+    if kind == "ELU" and float(module.alpha) == ELU_ALPHA:
+        return "elu"
+    if kind == "Softplus" and float(module.beta) == 1.0:
+        return "softplus"
+    if kind == "Softmax" and module.dim in (-1, 1):
+        return "softmax"
+    raise ConfigError(
+        f"module {index} ({module!r}) cannot be read by from_torch; it reads Linear, ReLU, "
+        f"Tanh, Sigmoid, LeakyReLU(negative_slope={LEAKY_RELU_SLOPE}), ELU(alpha={ELU_ALPHA}), "
+        "Softplus(beta=1), Softmax(dim=-1), Identity, Dropout and a leading Flatten."
+    )
 
 __all__ = ["LayerActivation", "LayerTrace", "Network", "Trace", "Workspace", "as_generator", "views"]
