@@ -1,8 +1,8 @@
 """Backpropagation: the loss of a batch and its gradient with respect to ``params``.
 
 Contract: ``loss_and_grads(net, X, Y, loss, l2)`` returns the cost (summed over outputs,
-averaged over the ``m`` samples, plus ``l2/(2m) * sum(w**2)`` over non-bias weights) and its
-gradient as one flat vector laid out like ``net.params``. The backward pass reads the
+averaged over the ``m`` samples, plus ``l2/(2m) * sum(w**2)`` over non-bias weights; with
+``sample_weight`` a weighted mean, ``m`` the weights' sum) and its gradient as one flat vector laid out like ``net.params``. The backward pass reads the
 :class:`~neuronless.network.Trace` that ``Workspace.forward`` recorded, layer by layer:
 
 * output layer: ``delta = d cost/d z`` (fused ``(a - y)/m`` for softmax + cross-entropy and
@@ -154,11 +154,24 @@ class Backprop:
 
         return plain_pass
 
-    def __call__(self, X: Array, Y: Array) -> float:
-        """Return the loss of ``(X, Y)`` and leave its gradient in ``self.grads``."""
+    def __call__(self, X: Array, Y: Array, weights: Array | None = None) -> float:
+        """Return the loss of ``(X, Y)`` and leave its gradient in ``self.grads``.
+
+        ``weights`` (shape ``(m,)``, >= 0, the network's dtype) weights each sample in the
+        mean: the cost is ``sum(w_i cost_i) / sum(w) + l2/(2 sum(w)) * sum(w**2)``, so the
+        unweighted cost is the one with ``w = 1``, and weights of 0 and 2 equal dropping and
+        duplicating rows. A batch whose weights sum to 0 has cost 0 and zero gradient.
+        """
         net = self.net
-        m = X.shape[0]
-        loss = self._pass(X, Y) / m
+        if weights is None:
+            m: float = X.shape[0]
+            loss = self._pass(X, Y) / m
+        else:
+            m = float(np.sum(weights))
+            if m == 0.0:
+                self.grads.fill(0.0)
+                return 0.0
+            loss = self._weighted_pass(X, Y, weights, m)
         if net.mask is not None:
             self.grads *= net.mask
         if self.l2:
@@ -170,7 +183,13 @@ class Backprop:
             self.grads += p
         return float(loss)
 
-    def _general_pass(self, X: Array, Y: Array) -> float:
+    def _weighted_pass(self, X: Array, Y: Array, weights: Array, total_weight: float) -> float:
+        """The general pass with each sample's delta scaled by ``w_i / sum(w)``; return the
+        weighted mean cost (not the sum)."""
+        scale = (weights / total_weight).astype(self.net.dtype, copy=False).reshape(-1, 1)
+        return self._general_pass(X, Y, scale)
+
+    def _general_pass(self, X: Array, Y: Array, row_scale: Array | None = None) -> float:
         """Forward (through ``Workspace.forward``) and backward for any topology; return the
         summed cost."""
         net, ws = self.net, self.ws
@@ -178,13 +197,20 @@ class Backprop:
         L = len(ws.a) - 1
         trace = ws.forward(X, activate_output=not self.fused)
         a_out, delta = ws.a[L], ws.delta[L]
+        # per-sample weights (row_scale = w / sum(w)) scale each row's delta; the cost is
+        # then their weighted mean, read per row (from the logits for a fused loss)
+        scale = ws.steep[L] / m if row_scale is None else ws.steep[L] * row_scale
         if self.fused:
-            total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, ws.steep[L] / m,  # type: ignore[arg-type]
+            logits = None if row_scale is None else a_out.copy()
+            total = self.loss.forward_delta_(a_out, Y, net.layers[L].uniform, scale,  # type: ignore[arg-type]
                                              delta, ws.scratch[L], ws.row)
+            if row_scale is not None:
+                total = float(np.vdot(row_scale, self.loss.rows(a_out, Y, logits)))
         else:
-            total = self.loss.total(a_out, Y)
+            total = (self.loss.total(a_out, Y) if row_scale is None
+                     else float(np.vdot(row_scale, self.loss.rows(a_out, Y))))
             self.loss.grad_into(a_out, Y, delta)
-            delta *= 1.0 / m
+            delta *= 1.0 / m if row_scale is None else row_scale
             self.back[L]()
         if ws.cat is not None:
             for h in range(L):
@@ -249,7 +275,8 @@ def check_loss_targets(loss: Loss, Y: Array, name: str = "Y") -> None:
 
 
 def loss_and_grads(
-    net: Network, X: Any, Y: Any, loss: str | Loss = "mse", l2: float = 0.0
+    net: Network, X: Any, Y: Any, loss: str | Loss = "mse", l2: float = 0.0,
+    sample_weight: Any = None,
 ) -> tuple[float, Array]:
     """Return the cost of ``(X, Y)`` and its gradient with respect to ``net.params``.
 
@@ -262,6 +289,9 @@ def loss_and_grads(
         Summed over outputs, averaged over the ``m`` samples.
     l2 : float
         Adds ``l2/(2m) * sum(w**2)`` over every weight except the biases.
+    sample_weight : array (m,), optional
+        Non-negative weights of the samples in the mean (and ``m`` becomes their sum): see
+        :meth:`Backprop.__call__`.
 
     Returns
     -------
@@ -280,6 +310,24 @@ def loss_and_grads(
     X2, Y2 = check_targets(net, X, Y)
     bp = Backprop(net, X2.shape[0], loss, l2)
     check_loss_targets(bp.loss, Y2)
+    weights = check_sample_weight(sample_weight, X2.shape[0], net.dtype)
     with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
-        value = bp(X2, Y2)
+        value = bp(X2, Y2, weights)
     return value, bp.grads
+
+
+def check_sample_weight(sample_weight: Any, n: int, dtype: Any) -> Array | None:
+    """Validate per-sample weights: ``(n,)`` finite numbers >= 0, not all 0, in ``dtype``."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.ndim == 0 and np.issubdtype(w.dtype, np.number):
+        w = np.full(n, float(w))
+    if w.shape != (n,) or not np.issubdtype(w.dtype, np.number):
+        raise ShapeError(f"sample_weight must hold one number per sample, shape ({n},); got "
+                         f"{w.dtype} values of shape {w.shape}.")
+    w = np.ascontiguousarray(w, dtype=dtype)
+    if not np.isfinite(w).all() or (w < 0).any() or not w.any():
+        raise ConfigError("sample_weight must be finite and >= 0 with at least one weight above "
+                          "0; pass 1 for every sample to train unweighted.")
+    return w

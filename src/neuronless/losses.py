@@ -55,15 +55,24 @@ class Loss:
                 f"Create the network with output={self.partner!r}, or use loss='mse'."
             )
 
-    def value(self, a: Array, y: Array, x: Array | None = None) -> float:
+    def value(self, a: Array, y: Array, x: Array | None = None,
+              weights: Array | None = None) -> float:
         """Return the cost: summed over outputs, averaged over the ``len(a)`` samples.
 
         ``x`` (the output layer's scaled net input) makes the cross-entropies exact for
-        saturated outputs; without it they are computed from ``a`` with clipping.
+        saturated outputs; without it they are computed from ``a`` with clipping. With
+        per-sample ``weights`` ``w`` (shape ``(m,)``, >= 0) the average is weighted:
+        ``sum(w_i * cost_i) / sum(w)``, so a weight of 0 drops a row and 2 counts it twice.
         """
+        if weights is not None:
+            return float(np.vdot(weights, self.rows(a, y, x)) / np.sum(weights))
         return float(self.total(a, y, x) / a.shape[0])
 
     def total(self, a: Array, y: Array, x: Array | None = None) -> float:
+        raise NotImplementedError
+
+    def rows(self, a: Array, y: Array, x: Array | None = None) -> Array:
+        """The cost of each sample, summed over outputs: shape ``(m,)``, summing to :meth:`total`."""
         raise NotImplementedError
 
     def grad(self, a: Array, y: Array) -> Array:
@@ -103,6 +112,11 @@ class _MSE(Loss):
         d = a - y
         return 0.5 * float(np.vdot(d, d))
 
+    def rows(self, a: Array, y: Array, x: Array | None = None) -> Array:
+        d = a - y
+        out: Array = 0.5 * np.einsum("ij,ij->i", d, d)
+        return out
+
     def grad(self, a: Array, y: Array) -> Array:
         out: Array = a - y
         return out
@@ -120,6 +134,16 @@ class _BinaryCrossEntropy(Loss):
         tiny = np.finfo(a.dtype).tiny
         p = np.clip(a, tiny, 1.0 - np.finfo(a.dtype).epsneg)
         return -float(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p)))
+
+    def rows(self, a: Array, y: Array, x: Array | None = None) -> Array:
+        if x is not None:
+            with np.errstate(under="ignore"):
+                sp = np.logaddexp(0.0, x)
+            out: Array = np.sum(sp - y * x, axis=1)
+            return out
+        p = np.clip(a, np.finfo(a.dtype).tiny, 1.0 - np.finfo(a.dtype).epsneg)
+        out = -np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=1)
+        return out
 
     def grad(self, a: Array, y: Array) -> Array:
         eps = np.finfo(a.dtype).eps
@@ -155,6 +179,17 @@ class _CrossEntropy(Loss):
             return float(np.vdot(lse, y.sum(axis=1)) - np.vdot(y, shifted))
         p = np.clip(a, np.finfo(a.dtype).tiny, None)
         return -float(np.vdot(y, np.log(p)))
+
+    def rows(self, a: Array, y: Array, x: Array | None = None) -> Array:
+        if x is not None:
+            with np.errstate(over="ignore", under="ignore"):
+                shifted = np.maximum(x - x.max(axis=1, keepdims=True), np.finfo(x.dtype).min)
+                lse = np.log(np.exp(shifted).sum(axis=1))
+            out: Array = lse * y.sum(axis=1) - np.sum(y * shifted, axis=1)
+            return out
+        p = np.clip(a, np.finfo(a.dtype).tiny, None)
+        out = -np.sum(y * np.log(p), axis=1)
+        return out
 
     def grad(self, a: Array, y: Array) -> Array:
         out: Array = -y / np.clip(a, np.finfo(a.dtype).tiny, None)
@@ -208,6 +243,10 @@ class _Smoothed(Loss):
     def total(self, a: Array, y: Array, x: Array | None = None) -> float:
         assert self.base is not None
         return self.base.total(a, self.smooth(y), x)
+
+    def rows(self, a: Array, y: Array, x: Array | None = None) -> Array:
+        assert self.base is not None
+        return self.base.rows(a, self.smooth(y), x)
 
     def grad(self, a: Array, y: Array) -> Array:
         assert self.base is not None

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_loss_targets, check_targets, resolve_loss
+from .backprop import Backprop, check_loss_targets, check_sample_weight, check_targets, resolve_loss
 from .errors import ConfigError, ConvergenceWarning, TrainingDivergedError
 from .losses import Loss
 from .network import Network
@@ -51,6 +51,7 @@ def minimize(
     l2: float = 0.0,
     maxiter: int = 100,
     tol: float | None = None,
+    sample_weight: Any = None,
 ) -> MinimizeResult:
     """Minimise the cost of ``(X, Y)`` over ``net.params`` with L-BFGS or conjugate gradient.
 
@@ -61,6 +62,8 @@ def minimize(
     l2 : L2 penalty ``l2/(2m) * sum(w**2)`` over non-bias weights
     maxiter : iteration limit (the course's ``MaxIter``)
     tol : scipy's tolerance (``gtol`` for CG, ``ftol``/``gtol`` for L-BFGS); None for scipy's default
+    sample_weight : non-negative weights of the samples in the mean (see
+        :func:`neuronless.backprop.loss_and_grads`)
 
     A run that stops at ``maxiter`` issues a :class:`ConvergenceWarning`; the result's
     ``loss_history`` has the cost after every iteration.
@@ -74,6 +77,7 @@ def minimize(
     X64, Y64 = check_targets(net64, X, Y)
     check_loss_targets(loss_obj, Y64)
     bp = Backprop(net64, X64.shape[0], loss_obj, l2)
+    W64 = check_sample_weight(sample_weight, X64.shape[0], np.float64)
     evaluations = 0
 
     def fun(theta: Array) -> tuple[float, Array]:
@@ -81,7 +85,7 @@ def minimize(
         evaluations += 1
         net64.params[...] = theta
         with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
-            value = bp(X64, Y64)
+            value = bp(X64, Y64, W64)
         if not math.isfinite(value):
             raise TrainingDivergedError(
                 f"the loss became {value} during {method} minimisation (evaluation "
@@ -94,7 +98,7 @@ def minimize(
     def callback(theta: Array) -> None:
         net64.params[...] = theta
         with np.errstate(over="ignore", under="ignore"):
-            history.append(bp(X64, Y64))
+            history.append(bp(X64, Y64, W64))
 
     start = time.perf_counter()
     res = cast(Any, scipy.optimize.minimize)(

@@ -26,7 +26,14 @@ from typing import Any, ClassVar, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_loss_setup, check_loss_targets, check_targets, resolve_loss
+from .backprop import (
+    Backprop,
+    check_loss_setup,
+    check_loss_targets,
+    check_sample_weight,
+    check_targets,
+    resolve_loss,
+)
 from .classification import accuracy
 from .errors import ConfigError, ModelFormatError, TrainingDivergedError
 from .files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
@@ -105,22 +112,29 @@ class Trainer:
                                                    grads=self._grads)
         return bp
 
-    def step(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
+    def step(self, X: Array, Y: Array, learning_rate: float | None = None,
+             weights: Array | None = None) -> float:
         """One gradient step on the batch ``(X, Y)`` (2-D, the network's dtype); return its loss.
+
+        ``weights`` weights the samples in the mean (see :meth:`Backprop.__call__`).
 
         The step is skipped when the loss is not finite. Like every NumPy call it follows the
         caller's ``np.errstate``; ``fit`` ignores floating-point flags and checks the loss and
         the weights instead (overflow and NaN show up there; underflow is harmless).
         """
         bp = self._backprop(X.shape[0])
-        loss = bp(X, Y)
+        loss = bp(X, Y, weights)
         if math.isfinite(loss):
             self.optimizer.step(self.net.params, bp.grads, self.state,
                                 learning_rate=learning_rate, loss=loss)
         return loss
 
-    def epoch(self, X: Array, Y: Array, learning_rate: float | None = None) -> float:
+    def epoch(self, X: Array, Y: Array, learning_rate: float | None = None,
+              weights: Array | None = None) -> float:
         """One pass over ``(X, Y)`` in order, in batches of ``batch_size``; return the mean loss.
+
+        With per-sample ``weights`` each batch's loss is a weighted mean and the epoch's loss
+        their mean weighted by each batch's total weight.
 
         Floating-point flags follow the caller's ``np.errstate``, as in :meth:`step`.
         Returns NaN or inf as soon as a batch's loss is not finite (the step is then skipped).
@@ -128,15 +142,16 @@ class Trainer:
         n = X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
         if bs == n:
-            return self.step(X, Y, learning_rate)
+            return self.step(X, Y, learning_rate, weights)
         total = 0.0
         for start in range(0, n, bs):
             stop = min(start + bs, n)
-            loss = self.step(X[start:stop], Y[start:stop], learning_rate)
+            w = None if weights is None else weights[start:stop]
+            loss = self.step(X[start:stop], Y[start:stop], learning_rate, w)
             if not math.isfinite(loss):
                 return loss
-            total += loss * (stop - start)
-        return float(total / n)
+            total += loss * ((stop - start) if w is None else float(np.sum(w)))
+        return float(total / (n if weights is None else float(np.sum(weights))))
 
 
 def _check_finite(name: str, A: Array) -> None:
@@ -213,6 +228,7 @@ def fit(
     checkpoint_every: int = 10,
     resume: str | os.PathLike[str] | None = None,
     state: State | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` in place on ``(X, Y)`` and return the per-epoch :class:`History`.
 
@@ -274,6 +290,12 @@ def fit(
         (shuffling, too, starts again from ``seed``). After a divergence the
         weights are restored but ``state`` keeps the steps taken; start again from a fresh one.
         Not with ``resume``, which restores the checkpoint's state.
+    sample_weight : array (m,), optional
+        Non-negative weights of the training samples in the mean over samples (and in the
+        L2 term's ``m``): weights of 0 and 2 train as if the row were left out or given
+        twice (on the whole batch exactly; with shuffled mini-batches in expectation). The
+        rows' weights follow them through shuffling and ``validation_fraction``; the
+        validation loss is unweighted.
 
     Examples
     --------
@@ -291,6 +313,7 @@ def fit(
     3
     """
     X2, Y2 = check_targets(net, X, Y)
+    W2 = check_sample_weight(sample_weight, X2.shape[0], net.dtype)
     if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
         raise ConfigError(f"epochs must be a non-negative integer; got {epochs!r}.")
     if not (isinstance(checkpoint_every, (int, np.integer)) and checkpoint_every >= 1):
@@ -354,6 +377,8 @@ def fit(
         perm = rng.permutation(X2.shape[0])
         Xv, Yv = X2[perm[:n_val]], Y2[perm[:n_val]]
         X2, Y2 = np.ascontiguousarray(X2[perm[n_val:]]), np.ascontiguousarray(Y2[perm[n_val:]])
+        if W2 is not None:
+            W2 = check_sample_weight(W2[perm[n_val:]], X2.shape[0], net.dtype)
     classify = trainer.loss.partner is not None
 
     history = History()
@@ -370,6 +395,7 @@ def fit(
     n = X2.shape[0]
     minibatch = batch_size is not None and batch_size < n
     Xs, Ys = (np.empty_like(X2), np.empty_like(Y2)) if (shuffle and minibatch) else (X2, Y2)
+    Ws = W2 if (W2 is None or not (shuffle and minibatch)) else np.empty_like(W2)
     last_good = net.params.copy()
     every = _progress_every(progress, epochs)
     stream = progress if hasattr(progress, "write") else sys.stderr
@@ -395,7 +421,9 @@ def fit(
                 perm = rng.permutation(n)
                 np.take(X2, perm, axis=0, out=Xs)
                 np.take(Y2, perm, axis=0, out=Ys)
-            train_loss = trainer.epoch(Xs, Ys, lr)
+                if W2 is not None:
+                    np.take(W2, perm, out=Ws)
+            train_loss = trainer.epoch(Xs, Ys, lr, Ws)
             diverged = None
             if not math.isfinite(train_loss):
                 diverged = f"the training loss became {train_loss}"
