@@ -94,7 +94,7 @@ def test_plain_saved_network_converts(tmp_path):
 
 @pytest.mark.parametrize(("args", "match"), [
     (["a.txt", "b.net"], "must end in .net"),
-    (["a.net", "b.net"], "one .net and one .nless"),
+    (["a.net", "b.net"], "between .nless and one of .net, .mat, .onnx"),
     (["missing.net", "b.nless"], "No such file"),
     (["in.net", "b.nless", "--fixed"], "apply to .net output only"),
 ])

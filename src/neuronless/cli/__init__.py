@@ -3,8 +3,8 @@
 Subcommands: ``train`` (a CSV/TSV/npz/FANN file -> a ``.nless`` model with its preprocessing),
 ``predict``, ``evaluate``, ``info``, ``explain`` (one sample's forward and backward pass,
 number by number), ``draw`` (the network as SVG/PNG), ``plot`` (curves, weights, hidden
-units, decision boundary), ``diagnose``, ``demo`` and ``convert`` (FANN ``.net`` <->
-``.nless``). A user mistake is one line on stderr and exit code 2, never a traceback;
+units, decision boundary), ``diagnose``, ``demo`` and ``convert`` (``.nless`` <-> FANN
+``.net``, MATLAB/Octave ``.mat``, ONNX ``.onnx``). A user mistake is one line on stderr and exit code 2, never a traceback;
 nothing is written or overwritten when a command fails. Building the parser imports numpy and
 the activation and loss tables only; each verb's module is imported when that verb runs.
 """
@@ -185,17 +185,20 @@ def _build_parser() -> _Parser:
     expl.add_argument("--all", action="store_true", help="show big matrices in full")
     expl.set_defaults(func=_explain)
 
-    conv = sub.add_parser("convert", help="convert between FANN .net files and .nless models "
-                          "(direction from the extensions)")
-    conv.add_argument("input", help=".net (FANN) or .nless file")
-    conv.add_argument("output", help=".nless or .net file to write")
+    conv = sub.add_parser("convert", help="convert a model between .nless and FANN .net, "
+                          "MATLAB/Octave .mat or ONNX .onnx (direction from the extensions)")
+    conv.add_argument("input", help=".net (FANN), .mat (Theta1, Theta2, ...), .onnx or .nless")
+    conv.add_argument("output", help=".nless, or .net, .mat or .onnx to write")
     conv.add_argument("--fixed", action="store_true",
                       help="write FANN's fixed-point format (FANN_FIX_2.0) instead of floats")
     conv.add_argument("--fann-head", action="store_true",
                       help="allow relu/leaky_relu (enums 18/19: FANN's development version only)")
-    conv.add_argument("--dtype", choices=["float32", "float64"], default="float32",
-                      help="network dtype when reading .net (float32 = libfann, float64 = "
-                      "libdoublefann)")
+    conv.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
+                      help="every layer's activation when reading .mat (default sigmoid, as "
+                      "in the Stanford course)")
+    conv.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                      help="network dtype when reading .net (default float32 = libfann; "
+                      "float64 = libdoublefann) or .mat (default float64, Octave's double)")
     conv.set_defaults(func=_convert)
     return parser
 

@@ -1,4 +1,5 @@
-"""``neuronless convert IN OUT``: FANN ``.net`` <-> neuronless ``.nless``.
+"""``neuronless convert IN OUT``: FANN ``.net``, MATLAB/Octave ``.mat`` and ONNX ``.onnx`` <->
+neuronless ``.nless``.
 
 Contract: the direction comes from the file extensions. ``.net -> .nless`` writes a regression
 :class:`~neuronless.model.Model` whose scalers are FANN's stored scaling (exactly the same
@@ -7,6 +8,14 @@ round trip gives the same ``.net`` back. ``.nless -> .net`` writes ``FANN_FLO_2.
 ``--fixed``, ``FANN_FIX_2.0``), translating a standard or min-max input/target scaler into
 FANN's scaling parameters. Whatever cannot be represented is one clear error (exit 2) and
 nothing is written; what is dropped on the way (class labels, names) is said on stderr.
+
+``.mat -> .nless`` reads the Stanford ML course's ``Theta1, Theta2, ...`` (bias in the first
+column, :meth:`Network.from_octave`) with ``scipy.io.loadmat``; every layer gets
+``--activation`` (default the course's sigmoid), and a sigmoid or softmax output is a
+classifier whose output unit k is label k (the course's convention). ``.nless -> .mat`` writes
+them back with ``scipy.io.savemat`` (MAT v5, double), an affine input scaler folded into
+``Theta1``. ``.onnx -> .nless`` is :func:`neuronless.onnx.load`; ``.nless -> .onnx`` is
+:func:`neuronless.onnx.export`.
 """
 
 from __future__ import annotations
@@ -30,23 +39,42 @@ SCALING_REL_TOL = 1e-3
 def _convert(args: argparse.Namespace) -> int:
     src, dst = os.fspath(args.input), os.fspath(args.output)
     kinds = (_kind(src, "IN"), _kind(dst, "OUT"))
+    if (args.fixed or args.fann_head) and kinds[1] != "net":
+        raise ConfigError("--fixed and --fann-head apply to .net output only.")
+    if args.activation is not None and kinds[0] != "mat":
+        raise ConfigError("--activation applies to .mat input only (the course's matrices do "
+                          "not say which function they were trained with).")
+    if args.dtype is not None and kinds[0] not in ("net", "mat"):
+        raise ConfigError("--dtype applies to .net and .mat input only; other files keep their "
+                          "own dtype.")
     if kinds == ("net", "nless"):
-        if args.fixed or args.fann_head:
-            raise ConfigError("--fixed and --fann-head apply to .net output only.")
-        return _net_to_nless(src, dst, args.dtype)
+        return _net_to_nless(src, dst, args.dtype or "float32")
     if kinds == ("nless", "net"):
         return _nless_to_net(src, dst, args.fixed, args.fann_head)
+    if kinds == ("mat", "nless"):
+        return _mat_to_nless(src, dst, args.activation or "sigmoid", args.dtype or "float64")
+    if kinds == ("nless", "mat"):
+        return _nless_to_mat(src, dst)
+    if kinds == ("onnx", "nless"):
+        return _onnx_to_nless(src, dst)
+    if kinds == ("nless", "onnx"):
+        return _nless_to_onnx(src, dst)
     raise ConfigError(
-        f"convert needs one .net and one .nless file (either direction); got {src!r} -> {dst!r}."
+        f"convert goes between .nless and one of .net, .mat, .onnx (either direction); got "
+        f"{src!r} -> {dst!r}. Convert to .nless first."
     )
+
+
+_KINDS = {".net": "FANN", ".nless": "neuronless", ".mat": "MATLAB/Octave", ".onnx": "ONNX"}
 
 
 def _kind(path: str, which: str) -> str:
     ext = os.path.splitext(path)[1].lower()
-    if ext in (".net", ".nless"):
+    if ext in _KINDS:
         return ext[1:]
+    known = ", ".join(f"{e} ({k})" for e, k in _KINDS.items())
     raise ConfigError(
-        f"{which} {path!r} must end in .net (FANN) or .nless (neuronless); got {ext or 'no extension'!r}."
+        f"{which} {path!r} must end in {known}; got {ext or 'no extension'!r}."
     )
 
 
@@ -226,3 +254,142 @@ def _fann_side(scaler: Any, n: int, which: str) -> list[Any]:
                 "rescale the data so its deviations are not tiny, or keep the model as .nless."
             )
     return params
+
+
+# ------------------------------------------------------------------ .mat <-> .nless
+def _mat_to_nless(src: str, dst: str, activation: str, dtype: str) -> int:
+    from ..data.labels import Labels
+    from ..model import Model
+
+    names, thetas = _read_mat(src)
+    net = Network.from_octave(thetas, activation, dtype=np.dtype(dtype))
+    out = net.layers[-1].name
+    if out in ("sigmoid", "softmax"):
+        k = net.n_outputs
+        labels = Labels(list(range(1, k + 1)) if k > 1 else [0, 1])
+        model = Model(net, "classification", labels)
+        what = (f"classifier, output unit k is label k (1..{k}, the course's convention)"
+                if k > 1 else "binary classifier (labels 0, 1)")
+    else:
+        model = Model(net, "regression")
+        what = "regression"
+    model.save(dst, {"converted_from": str(src), "octave_variables": names})
+    print(f"wrote {dst}: {_describe(net)}; from {', '.join(names)}; {what}")
+    return 0
+
+
+def _read_mat(src: str) -> tuple[list[str], list[Any]]:
+    """The numbered 2-D matrices of a MAT-file (``Theta1, Theta2, ...``), in order."""
+    import re
+
+    from scipy.io import loadmat
+
+    try:
+        mat = loadmat(src)
+    except NotImplementedError:  # scipy's answer for v7.3 (HDF5) files
+        raise ModelFormatError(
+            f"{src} is a MATLAB v7.3 (HDF5) MAT-file; save the matrices with save -v7 (MATLAB) "
+            "or save -mat7-binary (Octave) and convert that file."
+        ) from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as e:
+        raise ModelFormatError(f"{src} is not a readable MAT-file ({e}).") from None
+    matrices = {k: v for k, v in mat.items() if not k.startswith("__")
+                and isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind in "fiu"}
+    numbered: dict[str, list[tuple[int, str]]] = {}
+    for name in matrices:
+        m = re.fullmatch(r"(.*?)(\d+)", name)
+        if m:
+            numbered.setdefault(m.group(1).lower(), []).append((int(m.group(2)), name))
+    group = numbered.get("theta") or (next(iter(numbered.values())) if len(numbered) == 1 else None)
+    if not group:
+        raise ModelFormatError(
+            f"{src} holds no Theta1, Theta2, ... matrices (numeric variables: "
+            f"{sorted(matrices) or 'none'}); name the weight matrices Theta1, Theta2, ... in "
+            "layer order."
+        )
+    names = [name for _, name in sorted(group)]
+    return names, [np.asarray(matrices[n], dtype=np.float64) for n in names]
+
+
+def _nless_to_mat(src: str, dst: str) -> int:
+    from scipy.io import savemat
+
+    from ..files import load_with_metadata
+    from ..files.atomic import atomic_path
+    from ..model import Model
+
+    net, meta = load_with_metadata(src)
+    thetas = net.to_octave()
+    notes = []
+    if meta.get("task") in ("classification", "regression"):
+        model = Model.from_metadata(net, meta, src)
+        if model.scaler is not None:
+            thetas[0] = _fold_scaler(model.scaler, thetas[0])
+            notes.append(f"the {model.scaler.kind} input scaler is folded into Theta1")
+        if model.encoder is not None:
+            notes.append(f"the column encoder is not stored: Theta1 takes the "
+                         f"{net.n_inputs} encoded inputs ({', '.join(model.input_names[:8])}"
+                         f"{', ...' if net.n_inputs > 8 else ''})")
+        if model.labels is not None:
+            notes.append(f"class labels {list(model.labels.classes)[:10]} are not stored "
+                         "(output unit order is kept)")
+        if model.target_scaler is not None:
+            notes.append("the target scaler is not stored: outputs are the network's, scaled")
+    others = sorted({layer.name for layer in net.layers} - {"sigmoid"})
+    if others:
+        notes.append(f"the course's predict.m applies a sigmoid to every layer; this network "
+                     f"uses {', '.join(others)} too")
+    names = [f"Theta{k + 1}" for k in range(len(thetas))]
+    with atomic_path(dst) as tmp:
+        savemat(tmp, dict(zip(names, thetas, strict=True)), format="5", appendmat=False)
+    print(f"wrote {dst}: {', '.join(f'{n} {t.shape[0]}x{t.shape[1]}' for n, t in zip(names, thetas, strict=True))}"
+          f" (MAT v5, double; Octave/MATLAB: load('{os.path.basename(dst)}'))")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _fold_scaler(scaler: Any, theta: Any) -> Any:
+    """``theta`` (bias first column) acting on raw inputs: an affine scaler ``x' = x * a + b``
+    folded in, so ``[1 x] * theta'`` equals ``[1 x'] * theta'`` of the scaled input."""
+    if scaler.kind not in ("standard", "minmax"):
+        raise ConfigError(
+            f"the {scaler.kind} input scaler is not an affine map, so it cannot be folded into "
+            "Theta1; train with --scale standard or minmax to write a .mat file."
+        )
+    n = theta.shape[1] - 1
+    b = np.asarray(scaler.transform(np.zeros((1, n))), dtype=np.float64)[0]
+    a = np.asarray(scaler.transform(np.ones((1, n))), dtype=np.float64)[0] - b
+    out = theta.copy()
+    out[:, 1:] = theta[:, 1:] * a
+    out[:, 0] = theta[:, 0] + theta[:, 1:] @ b
+    return out
+
+
+# ------------------------------------------------------------------ .onnx <-> .nless
+def _onnx_to_nless(src: str, dst: str) -> int:
+    from ..onnx import load
+
+    model = load(src)
+    model.save(dst, {"converted_from": str(src)})
+    kind = ("classifier, " + str(model.labels.n_classes) + " classes"
+            if model.labels is not None else "regression")
+    scaling = f"{model.scaler.kind} input scaler" if model.scaler is not None else "no scaling"
+    print(f"wrote {dst}: {_describe(model.net)}; {kind}; {scaling}")
+    return 0
+
+
+def _nless_to_onnx(src: str, dst: str) -> int:
+    try:
+        from ..onnx import export
+    except ImportError as e:
+        raise ConfigError(f"writing .onnx needs the onnx extra ({e}); install it with "
+                          "pip install 'neuronless[onnx]'.") from None
+    from ..files import load_with_metadata
+    from ..model import Model
+
+    net, meta = load_with_metadata(src)
+    target: Any = Model.from_metadata(net, meta, src) if meta.get("task") else net
+    export(target, dst)
+    print(f"wrote {dst}: ONNX, {_describe(net)}")
+    return 0
