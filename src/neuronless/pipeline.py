@@ -75,7 +75,10 @@ class Recipe:
     Attributes
     ----------
     layers : hidden layer sizes
-    hidden : activation of the hidden layers (the output follows from the task)
+    hidden : activation of the hidden layers: one name, or one name per hidden layer
+    output : the output layer's activation (None: from the task: identity for regression,
+        sigmoid for two classes, softmax for more); classification takes ``"softmax"`` (one
+        unit per class, even for two) or ``"sigmoid"`` (one unit per class, one for two)
     optimizer : a name in :data:`OPTIMIZER_NAMES`
     learning_rate : the optimizer's learning rate (None: the optimizer's default)
     batch_size : mini-batch size (None: the whole training set)
@@ -105,7 +108,7 @@ class Recipe:
     """
 
     layers: tuple[int, ...] = (16,)
-    hidden: str = "tanh"
+    hidden: str | tuple[str, ...] = "tanh"
     optimizer: str = "adam"
     learning_rate: float | None = 0.01
     batch_size: int | None = 32
@@ -123,6 +126,7 @@ class Recipe:
     min_delta: float = 0.0
     beta2: float | None = None
     label_smoothing: float = 0.0
+    output: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -133,6 +137,12 @@ class Recipe:
             raise ConfigError(f"Recipe.layers must be positive hidden layer sizes like [16, 8]; got "
                               f"{self.layers!r}.")
         object.__setattr__(self, "layers", layers)
+        if not isinstance(self.hidden, str):
+            hidden = tuple(self.hidden) if isinstance(self.hidden, Sequence) else ()
+            if len(hidden) != len(layers) or not all(isinstance(h, str) for h in hidden):
+                raise ConfigError(f"Recipe.hidden must be one activation name or one per hidden "
+                                  f"layer ({len(layers)}); got {self.hidden!r}.")
+            object.__setattr__(self, "hidden", hidden)
         if self.l2_choices is not None:
             try:
                 choices = tuple(float(v) for v in self.l2_choices)
@@ -288,12 +298,15 @@ def prepare(
     drop: Sequence[str] = (),
     keep: Sequence[str] = (),
     categorical: Sequence[str] = (),
+    classes: Sequence[Any] | None = None,
 ) -> Prepared:
     """Read ``data``, split off the target, drop rows without one, fit the encoders.
 
     ``target`` is a column name or index (or a list of them; default: the file's own target
     columns, e.g. a FANN file's outputs, else the last column), or the target values
     themselves (an array or sequence with one entry per row) when ``data`` holds only features.
+    ``classes`` fixes the class labels (classification) instead of taking those in the
+    target, so later rows may bring classes these rows lack (``partial_fit``).
     """
     features, y, target_names = _split_target(data, target, na_values)
     if drop:
@@ -314,13 +327,29 @@ def prepare(
     if len(y) < 2:
         raise DataError(f"{features.source} has {len(y)} row(s) with a target value; training "
                         "needs at least 2.")
-    task = task or infer_task(_plain(y))
-    labels, targets = _encode_targets(y, task, target_names)
+    task = task or ("classification" if classes is not None else infer_task(_plain(y)))
+    labels, targets = _encode_targets(y, task, target_names, classes)
     encoder = TableEncoder(categorical=categorical, keep=keep, na_values=na_values).fit(features)
     notes += encoder.notes
     X = encoder.transform(features)
     return Prepared(X, targets, task, labels, encoder, encoder.feature_names, target_names,
                     features.source, notes)
+
+
+def prepare_like(prep: Prepared, data: Any, target: Any = None, *,
+                 na_values: Sequence[str] = ()) -> Prepared:
+    """Other rows (validation rows, a later batch) through ``prep``'s fitted encoders and
+    labels; ``data`` and ``target`` as for :func:`prepare` (an unseen class is a DataError)."""
+    features, y, _ = _split_target(data, target, na_values)
+    X = prep.encoder.transform(features)
+    if prep.labels is None:
+        targets = _encode_targets(y, "regression", prep.target_names)[1]
+        if targets.shape[1] != prep.targets.shape[1]:
+            raise DataError(f"the targets have {targets.shape[1]} column(s); the prepared rows "
+                            f"had {prep.targets.shape[1]}.")
+    else:
+        targets = prep.labels.transform(_plain(y))
+    return dataclasses.replace(prep, X=X, targets=targets, notes=[])
 
 
 def _split_target(data: Any, target: Any, na_values: Sequence[str]) -> tuple[Table, Array, list[str]]:
@@ -392,7 +421,8 @@ def _plain(y: Array) -> Array:
     return y
 
 
-def _encode_targets(y: Array, task: Task, names: list[str]) -> tuple[Labels | None, Array]:
+def _encode_targets(y: Array, task: Task, names: list[str],
+                    classes: Sequence[Any] | None = None) -> tuple[Labels | None, Array]:
     shown = ", ".join(names)
     if task == "regression":
         if y.dtype.kind not in "iuf":
@@ -403,6 +433,12 @@ def _encode_targets(y: Array, task: Task, names: list[str]) -> tuple[Labels | No
             )
         return None, y.astype(np.float64).reshape(len(y), -1)
     plain = _plain(y)
+    if classes is not None:
+        labels = Labels(_plain(np.asarray(classes)).tolist())
+        if labels.n_classes < 2 or len(set(labels.classes)) != labels.n_classes:
+            raise DataError(f"classes must list at least two distinct class labels; got "
+                            f"{labels.classes!r}.")
+        return labels, labels.transform(plain)
     if plain.ndim == 2:
         one_hot_rows = np.all((plain == 0) | (plain == 1)) and np.all(plain.sum(axis=1) == 1)
         if not one_hot_rows:
@@ -605,38 +641,71 @@ def check_options(recipe: Recipe, opts: Options, given: dict[str, Any]) -> None:
             "momentum or quickprop.")
 
 
-def fit_prepared(prep: Prepared, recipe: Recipe, opts: Options) -> Model:
-    """Split, scale, build and train on prepared data; the model carries history and info."""
+def fit_prepared(prep: Prepared, recipe: Recipe, opts: Options, *, model: Model | None = None,
+                 validation: Prepared | None = None, sample_weight: Any = None,
+                 state: Any = None) -> Model:
+    """Split, scale, build and train on prepared data; the model carries history and info.
+
+    The hooks of the scikit-learn estimators (all optional): ``model`` continues training an
+    existing model (its scalers and network, as :func:`build_model` made them) instead of
+    building one; ``validation`` (rows from :func:`prepare_like`) replaces the
+    ``validation_fraction`` split; ``sample_weight`` (one weight >= 0 per row of ``prep``)
+    weights the rows in the loss (gradient and whole-batch training; the scalers and the
+    L2 selection stay unweighted); ``state`` continues an optimizer state (``fit(state=)``).
+    """
     if recipe.l2_choices is not None and method_of(recipe, opts) == "gradient":
         best, scores = choose_l2(prep, recipe, opts)
         opts.say("note", f"L2 penalty {best:g} chosen by {recipe.select_folds}-fold selection "
                          f"from {', '.join(f'{v:g}' for v in scores)}")
-        model = fit_prepared(prep, recipe.replace(l2=best, l2_choices=None), opts)
+        model = fit_prepared(prep, recipe.replace(l2=best, l2_choices=None), opts, model=model,
+                             validation=validation, sample_weight=sample_weight, state=state)
         model.info.update(l2=best, l2_scores={str(k): v for k, v in scores.items()})
         return model
-    fann = method_of(recipe, opts) == "fann"
-    tr, val = _split_rows(prep, recipe.validation_fraction, opts.seed)
+    if validation is None:
+        tr, val = _split_rows(prep, recipe.validation_fraction, opts.seed)
+    else:
+        tr, val = np.arange(len(prep.targets)), None
+    if model is None:
+        model = build_model(prep, recipe, opts, tr)
+    dtype = model.net.dtype
+    encode = _target_encoder(model)
+    Xs_tr = _scaled(model, prep.X[tr], dtype)
+    Y_tr = encode(prep.targets[tr]).astype(dtype)
+    weights = None if sample_weight is None else np.asarray(sample_weight)[tr]
+    held = validation if validation is not None else (None if val is None else prep.take(val))
+    vset = None if held is None else (_scaled(model, held.X, dtype),
+                                      encode(held.targets).astype(dtype))
+    _say_summary(prep, recipe, opts, len(tr), 0 if held is None else len(held.targets),
+                 method_of(recipe, opts))
+    start = time.perf_counter()
+    model.net, model.history, extra = _run(model.net, Xs_tr, Y_tr, vset, recipe, opts,
+                                           weights, state)
+    seconds = time.perf_counter() - start
+    model.info = _info(model, prep if held is None else held, recipe, opts, seconds, extra,
+                       tr if held is None else np.arange(len(held.targets)),
+                       "training" if held is None else "validation")
+    return model
+
+
+def build_model(prep: Prepared, recipe: Recipe, opts: Options, rows: Array | None = None) -> Model:
+    """The untrained model for prepared data: the scalers fitted on ``rows`` (default: all),
+    the output layer from the task and the network drawn with ``opts.seed``."""
+    tr = np.arange(len(prep.targets)) if rows is None else rows
     scaler = SCALERS[recipe.scale]().fit(prep.X[tr]) if recipe.scale in SCALERS else None
-    output, n_out, target_scaler, encode = _output(prep, tr, recipe, fann)
-    net = Network.create([prep.X.shape[1], *recipe.layers, n_out], hidden=recipe.hidden,
-                         output=output, seed=opts.seed, init=recipe.init, dtype=opts.dtype)
+    output, n_out, target_scaler = _output(prep, tr, recipe, method_of(recipe, opts) == "fann")
+    sizes = [prep.X.shape[1], *recipe.layers, n_out]
+    if isinstance(recipe.hidden, str):
+        net = Network.create(sizes, hidden=recipe.hidden, output=output, seed=opts.seed,
+                             init=recipe.init, dtype=opts.dtype)
+    else:  # one activation per hidden layer: what Network.create does, layer by layer
+        net = Network(sizes, [*recipe.hidden, output], dtype=opts.dtype)
+        net.init_weights(recipe.init, rng=opts.seed)
     target_range = None
     if prep.task == "regression" and recipe.clip_predictions:
         t = prep.targets[tr]
         target_range = [t.min(axis=0).tolist(), t.max(axis=0).tolist()]
-    model = Model(net, prep.task, prep.labels, scaler, target_scaler, prep.feature_names,
-                  prep.target_names, prep.encoder, target_range)
-    Xs_tr = _scaled(model, prep.X[tr], opts.dtype)
-    Y_tr = encode(prep.targets[tr]).astype(opts.dtype)
-    validation = None if val is None else (_scaled(model, prep.X[val], opts.dtype),
-                                           encode(prep.targets[val]).astype(opts.dtype))
-    _say_summary(prep, recipe, opts, len(tr), 0 if val is None else len(val), method_of(recipe, opts))
-    start = time.perf_counter()
-    model.net, model.history, extra = _run(net, Xs_tr, Y_tr, validation, recipe, opts)
-    seconds = time.perf_counter() - start
-    model.info = _info(model, prep, recipe, opts, seconds, extra, tr if val is None else val,
-                       "training" if val is None else "validation")
-    return model
+    return Model(net, prep.task, prep.labels, scaler, target_scaler, prep.feature_names,
+                 prep.target_names, prep.encoder, target_range)
 
 
 def _split_rows(prep: Prepared, fraction: float, seed: int) -> tuple[Array, Array | None]:
@@ -653,21 +722,31 @@ def _scaled(model: Model, X: Array, dtype: Any) -> Array:
     return (model.scaler.transform(X) if model.scaler is not None else X).astype(dtype)
 
 
-def _output(prep: Prepared, tr: Array, recipe: Recipe,
-            fann: bool) -> tuple[str, int, Any, Callable[[Array], Array]]:
-    """(output activation, output units, target scaler, targets -> training targets)."""
-    from .classification import one_hot
-
+def _output(prep: Prepared, tr: Array, recipe: Recipe, fann: bool) -> tuple[str, int, Any]:
+    """(output activation, output units, target scaler)."""
     if prep.labels is None:
         n_out = prep.targets.shape[1]
         ts = StandardScaler().fit(prep.targets[tr]) if recipe.scale in SCALERS else None
-        return "identity", n_out, ts, (lambda t: ts.transform(t)) if ts is not None else (lambda t: t)
+        return recipe.output or "identity", n_out, ts
     k = prep.labels.n_classes
-    if k == 2:
-        return "sigmoid", 1, None, lambda t: t.reshape(-1, 1).astype(np.float64)
-    if fann:  # FANN: one sigmoid unit per class
-        return "sigmoid", k, None, lambda t: one_hot(t, k, dtype=np.float64)
-    return "softmax", k, None, lambda t: one_hot(t, k, dtype=np.float64)
+    output = recipe.output or ("sigmoid" if k == 2 or fann else "softmax")  # FANN: per class
+    if output not in ("sigmoid", "softmax"):
+        raise ConfigError(f"a classifier's output must be 'softmax' or 'sigmoid' (one unit per "
+                          f"class, one for two classes); got {output!r}.")
+    return output, 1 if (k == 2 and output == "sigmoid") else k, None
+
+
+def _target_encoder(model: Model) -> Callable[[Array], Array]:
+    """Targets as prepared -> the network's training targets (scaled values, 0/1 columns)."""
+    from .classification import one_hot
+
+    if model.labels is None:
+        ts = model.target_scaler
+        return (lambda t: ts.transform(t)) if ts is not None else (lambda t: t)
+    k = model.labels.n_classes
+    if model.net.n_outputs == 1:
+        return lambda t: t.reshape(-1, 1).astype(np.float64)
+    return lambda t: one_hot(t, k, dtype=np.float64)
 
 
 def _say_summary(prep: Prepared, recipe: Recipe, opts: Options, n_tr: int, n_val: int,
@@ -679,11 +758,16 @@ def _say_summary(prep: Prepared, recipe: Recipe, opts: Options, n_tr: int, n_val
 
 
 def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | None,
-         recipe: Recipe, opts: Options) -> tuple[Network, History, dict[str, Any]]:
+         recipe: Recipe, opts: Options, weights: Array | None = None,
+         state: Any = None) -> tuple[Network, History, dict[str, Any]]:
     """Train ``net`` with the recipe's method; (network, history, extra info)."""
     from .training import EarlyStopping, History, fit
 
     method = method_of(recipe, opts)
+    if weights is not None and method in ("fann", "cascade"):
+        raise ConfigError(f"sample weights do not apply to {'FANN-compatible' if method == 'fann' else 'cascade'} "
+                          "training (FANN's algorithms weigh every row alike); leave them out "
+                          "or pick a gradient optimizer (adam, sgd, ...) or lbfgs.")
     if method == "fann":
         return (net, _fann_fit(net, X, Y, recipe, opts), {})
     if method == "cascade":
@@ -695,7 +779,7 @@ def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | Non
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = minimize(net, X, Y, recipe.optimizer, loss=opts.loss, l2=recipe.l2,
-                              maxiter=recipe.epochs)
+                              maxiter=recipe.epochs, sample_weight=weights)
         for w in caught:
             opts.say("note", " ".join(str(w.message).split()))
         opts.say("progress", f"{recipe.optimizer}: {result.iterations} iterations, loss "
@@ -710,7 +794,8 @@ def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | Non
                   l2=recipe.l2, schedule=recipe.make_schedule(), validation=validation,
                   early_stopping=stopping, progress=opts.progress, callbacks=opts.callbacks,
                   threads=opts.threads, checkpoint=opts.checkpoint,
-                  checkpoint_every=opts.checkpoint_every, resume=opts.resume)
+                  checkpoint_every=opts.checkpoint_every, resume=opts.resume, state=state,
+                  sample_weight=weights)
     return net, history, {}
 
 
