@@ -1,8 +1,8 @@
 """ONNX out and in: :func:`export` writes a :class:`~neuronless.model.Model` (or a bare
 :class:`~neuronless.network.Network`) as an ONNX graph; :func:`load` reads one back.
 
-Both need the ``onnx`` extra (``pip install neuronless[onnx]``); ``import neuronless.onnx``
-alone imports neither ``onnx`` nor ``onnxruntime``. :func:`load` lives in
+Both need the ``onnx`` extra (``pip install neuronless[onnx]``): ``import neuronless.onnx``
+imports ``onnx`` (an ImportError without it), never ``onnxruntime``. :func:`load` lives in
 :mod:`neuronless.onnx.load` and is imported on first use.
 """
 

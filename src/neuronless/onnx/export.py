@@ -51,7 +51,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import onnx
 from numpy.typing import DTypeLike, NDArray
+from onnx import ModelProto, TensorProto, helper, numpy_helper
 
 from ..data.columns import MISSING, MISSING_TEXTS, ColumnSpec
 from ..data.scaling import MinMaxScaler, RobustScaler, StandardScaler
@@ -59,7 +61,6 @@ from ..errors import ConfigError
 from ..network import Network
 
 if TYPE_CHECKING:
-    import onnx
 
     from ..model import Model
 
@@ -106,7 +107,6 @@ def export(
     ExportError
         When part of the model has no ONNX form; nothing is written then.
     """
-    import onnx
 
     from ..files.atomic import atomic_path
 
@@ -117,10 +117,8 @@ def export(
 
 def to_proto(
     model: Model | Network, *, opset: int = DEFAULT_OPSET, dtype: DTypeLike = np.float32
-) -> onnx.ModelProto:
+) -> ModelProto:
     """The ONNX graph of ``model`` as an ``onnx.ModelProto`` (what :func:`export` writes)."""
-    from onnx import TensorProto, helper
-
     from .. import __version__
 
     dt = _check_dtype(dtype)
@@ -181,8 +179,6 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
 
 
 def _onnx_type(dt: np.dtype[Any]) -> int:
-    from onnx import helper
-
     return int(helper.np_dtype_to_tensor_dtype(dt))
 
 
@@ -199,6 +195,7 @@ class _Graph:
         self.initializers: list[Any] = []
         self.taken: set[str] = set(OUTPUT_NAMES) | {"Y"}
         self.uses_ml = False
+        self.widths: dict[str, int] = {}
         self._fresh = fresh
         self._count = 0
 
@@ -214,13 +211,9 @@ class _Graph:
 
     def const(self, value: Any, dtype: DTypeLike | None = None, hint: str = "c") -> str:
         """An initializer holding ``value`` (in ``dtype``, default the network's)."""
-        from onnx import numpy_helper
-
         arr = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
         name = self.fresh(hint)
         if arr.dtype.kind in "OUS":
-            from onnx import TensorProto, helper
-
             texts: Any = [str(v).encode() for v in arr.ravel()]
             self.initializers.append(helper.make_tensor(name, TensorProto.STRING, arr.shape, texts))
         else:
@@ -228,8 +221,6 @@ class _Graph:
         return name
 
     def op(self, op_type: str, *inputs: str, domain: str = "", **attrs: Any) -> str:
-        from onnx import helper
-
         out = self.fresh(op_type.lower())
         self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=self.fresh(op_type),
                                            domain=domain, **attrs))
@@ -252,8 +243,6 @@ class _Graph:
 
     @staticmethod
     def _identity(src: str, dst: str) -> Any:
-        from onnx import helper
-
         return helper.make_node("Identity", [src], [dst], name=f"{dst}_out")
 
     # ------------------------------------------------------------------ preprocessing
@@ -265,8 +254,6 @@ class _Graph:
         numeric array) a boolean column is the number itself with NaN -> 0, as
         :meth:`TableEncoder.transform` reads a numeric array.
         """
-        from onnx import TensorProto
-
         blocks = []
         for spec in specs:
             x = columns[spec.name]
@@ -283,8 +270,6 @@ class _Graph:
         return blocks[0] if len(blocks) == 1 else self.op("Concat", *blocks, axis=1)
 
     def _one_hot(self, spec: ColumnSpec, x: str, na_values: Sequence[str]) -> str:
-        from onnx import TensorProto
-
         cats = list(spec.categories)
         if MISSING in cats:  # texts that mean "missing" light the (missing) unit
             cats += sorted((set(MISSING_TEXTS) | set(na_values)) - set(cats))
@@ -359,6 +344,7 @@ class _Graph:
             z = self.op("Gemm", inp, self.const(W[:-1], hint=f"W{k}"), self.const(W[-1], hint=f"b{k}"))
             a = self._layer(z, layer, k)
             seen.append(a)
+        self.widths[a] = net.n_outputs
         return a
 
     def _layer(self, z: str, layer: Any, k: int) -> str:
@@ -453,48 +439,54 @@ class _Graph:
     # ------------------------------------------------------------------ outputs
     def head(self, model: Model, out: str) -> list[Any]:
         """Name the graph outputs of ``model`` from the network output ``out``."""
-        from onnx import TensorProto, helper
-
-        net = model.net
         if model.task == "regression":
-            y = self.op("Cast", out, to=TensorProto.DOUBLE)
-            y = self.unscale(model.target_scaler, y)
-            if model.target_range is not None:
-                lo, hi = np.asarray(model.target_range, dtype=np.float64)
-                y = self.op("Min", self.op("Max", y, self.const(lo, np.float64, "low")),
-                            self.const(hi, np.float64, "high"))
-            self.rename(y, "variable")
+            self.rename(self.regress(model, out), "variable")
             return [helper.make_tensor_value_info("variable", TensorProto.DOUBLE,
-                                                  [None, net.n_outputs])]
-        label, proba = self.classify(model, out)
+                                                  [None, model.net.n_outputs])]
+        if model.labels is None:
+            raise ExportError("a classification model needs its class labels.")
+        classes = _classes(model.labels.classes)
+        label, proba = self.classify(out, classes)
         self.rename(label, "label")
         self.rename(proba, "probabilities")
-        assert model.labels is not None
-        classes = _classes(model.labels.classes)
         return [
             helper.make_tensor_value_info("label", _onnx_type_of(classes), [None]),
             helper.make_tensor_value_info("probabilities", _onnx_type(self.dtype),
                                           [None, len(classes)]),
         ]
 
-    def classify(self, model: Model, out: str) -> tuple[str, str]:
-        """``(label, probabilities)`` from the network output, as Model.predict(_proba)."""
-        from onnx import TensorProto
+    def regress(self, model: Model, out: str) -> str:
+        """Values in the target's units (double), as :meth:`Model.predict` computes them."""
+        y = self.unscale(model.target_scaler, self.op("Cast", out, to=TensorProto.DOUBLE))
+        if model.target_range is not None:
+            lo, hi = np.asarray(model.target_range, dtype=np.float64)
+            y = self.op("Min", self.op("Max", y, self.const(lo, np.float64, "low")),
+                        self.const(hi, np.float64, "high"))
+        return y
 
-        if model.labels is None:
-            raise ExportError("a classification model needs its class labels.")
-        classes = _classes(model.labels.classes)
-        if model.net.n_outputs == 1:
-            proba = self.op("Concat", self.op("Sub", self.const([1.0], hint="one"), out), out,
-                            axis=1)
-            hit = self.op("Cast", self.op("GreaterOrEqual", out, self.const(0.5, hint="half")),
+    def classify(self, out: str, classes: Array, normalise: bool = False) -> tuple[str, str]:
+        """``(label, probabilities)`` from the network output ``out``: one unit ``p`` is
+        ``[1 - p, p]`` and label ``p >= 0.5``, several are argmax; ``normalise`` divides rows
+        by their sum (the estimator's one-sigmoid-per-class outputs)."""
+        c = self.const
+        if len(classes) == 2 and not normalise and self._width(out) == 1:
+            proba = self.op("Concat", self.op("Sub", c([1.0], hint="one"), out), out, axis=1)
+            hit = self.op("Cast", self.op("GreaterOrEqual", out, c(0.5, hint="half")),
                           to=TensorProto.INT64)
-            idx = self.op("Squeeze", hit, self.const([1], np.int64, "axes"))
+            idx = self.op("Squeeze", hit, c([1], np.int64, "axes"))
         else:
             proba = self.op("Identity", out)
+            if normalise:
+                total = self.op("ReduceSum", out, c([1], np.int64, "axes"), keepdims=1)
+                tiny = float(np.finfo(self.dtype).tiny)
+                proba = self.op("Div", out, self.op("Max", total, c(tiny, hint="tiny")))
             idx = self.op("ArgMax", out, axis=1, keepdims=0)
-        label = self.op("Gather", self.const(classes, classes.dtype, "classes"), idx, axis=0)
+        label = self.op("Gather", c(classes, classes.dtype, "classes"), idx, axis=0)
         return label, proba
+
+    def _width(self, name: str) -> int:
+        """The number of columns of the network output ``name`` (recorded by :meth:`network`)."""
+        return self.widths[name]
 
 
 _DIRECT = {"identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
@@ -530,6 +522,4 @@ def _classes(classes: Sequence[Any]) -> Array:
 
 
 def _onnx_type_of(classes: Array) -> int:
-    from onnx import TensorProto
-
     return TensorProto.STRING if classes.dtype == object else _onnx_type(classes.dtype)
