@@ -207,3 +207,40 @@ def test_every_optimizer_trains(optimizer):
                                random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.6, optimizer
     assert clf.n_iter_ >= 1
+
+
+@pytest.mark.parametrize(("name", "margin"), [("iris", 0.03), ("wine", 0.03),
+                                              ("breast_cancer", 0.03), ("diabetes", 0.1)])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_scores_match_scikit_learns_mlp_with_matched_settings(name, margin):
+    # the settings of benchmarks/sklearn_bench.py at 40 epochs: same split, standardised
+    # inputs (and regression targets), tanh layer of 32, Adam 0.01, batches of 32, the same
+    # alpha, no early stopping; mean test score over 3 seeds (accuracy, R² for diabetes)
+    from sklearn import datasets
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    classify = name != "diabetes"
+    ours, theirs = [], []
+    for seed in range(3):
+        Xt, Xv, yt, yv = train_test_split(X, y, test_size=0.25, random_state=seed,
+                                          stratify=y if classify else None)
+        common = dict(hidden_layer_sizes=(32,), activation="tanh", batch_size=32, max_iter=40,
+                      alpha=1e-3, random_state=seed)
+        sk_kw = dict(common, solver="adam", learning_rate_init=0.01, tol=0.0, n_iter_no_change=41)
+        nl_kw = dict(common, optimizer="adam", learning_rate=0.01, schedule="none",
+                     label_smoothing=0.0, scale="standard", early_stopping=0)
+        if classify:
+            sk = make_pipeline(StandardScaler(), MLPClassifier(**sk_kw))
+            nl = NeuronlessClassifier(**nl_kw)
+        else:
+            sk = TransformedTargetRegressor(make_pipeline(StandardScaler(), MLPRegressor(**sk_kw)),
+                                            transformer=StandardScaler())
+            nl = NeuronlessRegressor(**nl_kw)
+        theirs.append(sk.fit(Xt, yt).score(Xv, yv))
+        ours.append(nl.fit(Xt, yt).score(Xv, yv))
+    assert np.mean(ours) >= np.mean(theirs) - margin, (ours, theirs)
