@@ -178,3 +178,55 @@ def test_cli_predict_counts_unseen_categories_in_one_warning_line(tmp_path, caps
         f"neuronless predict: warning: {n_unseen} value(s) in 1 column(s) were not seen in "
         f"training and encode as all zeros: variety: 'Pink Lady' ({n_unseen})"
     ]
+
+
+# --------------------------------------------------------------------------- estimator hooks
+
+
+def test_prepare_with_fixed_classes_and_prepare_like_reuse_the_encoders():
+    from neuronless.pipeline import prepare_like
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    prep = prepare(X, np.array(["a", "b", "a", "b"]), classes=["a", "b", "c"])
+    assert prep.labels.classes == ["a", "b", "c"]
+    later = prepare_like(prep, np.array([[5.0], [6.0]]), np.array(["c", "a"]))
+    assert later.targets.tolist() == [2, 0]
+    np.testing.assert_array_equal(later.X, [[5.0], [6.0]])
+    with pytest.raises(DataError, match="not seen"):
+        prepare_like(prep, np.array([[5.0]]), np.array(["d"]))
+
+
+def test_one_hidden_activation_per_layer_draws_what_create_draws():
+    from neuronless.pipeline import Options, build_model
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    prep = prepare(X, X[:, 0] * 2.0)
+    same = Recipe(layers=(4, 5), hidden=("tanh", "tanh"))
+    per_layer = build_model(prep, same, Options(seed=3)).net
+    one_name = build_model(prep, Recipe(layers=(4, 5), hidden="tanh"), Options(seed=3)).net
+    np.testing.assert_array_equal(per_layer.params, one_name.params)
+    mixed = build_model(prep, Recipe(layers=(4, 5), hidden=("relu", "sigmoid"), output="tanh"),
+                        Options(seed=3)).net
+    assert [layer.name for layer in mixed.layers] == ["relu", "sigmoid", "tanh"]
+    with pytest.raises(ConfigError, match="one per hidden layer"):
+        Recipe(layers=(4, 5), hidden=("relu",))
+
+
+def test_fit_prepared_continues_a_model_with_weights_and_given_validation_rows():
+    from neuronless.pipeline import Options, build_model, fit_prepared, prepare_like
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    prep = prepare(X, y)
+    held = prepare_like(prep, X[:10], y[:10])
+    recipe = Recipe(layers=(4,), epochs=5, batch_size=None, early_stopping=2)
+    opts = Options(seed=0, dtype=np.float64)
+    model = build_model(prep, recipe, opts)
+    start = model.net.params.copy()
+    out = fit_prepared(prep, recipe, opts, model=model, validation=held,
+                       sample_weight=np.ones(40))
+    assert out.net is model.net  # continued in place, not rebuilt
+    assert not np.array_equal(out.net.params, start)
+    assert len(out.history.val_loss) == len(out.history.train_loss)
+    assert "validation" in out.info["score"]
