@@ -339,3 +339,9 @@ def test_model_metadata_travels_in_the_file(orchard_model, tmp_path):
     export(orchard_model, tmp_path / "m.onnx")
     props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
     assert json.loads(props["neuronless"])["classes"] == ["high", "low", "medium"]
+
+
+def test_cascade_trained_model_is_a_shortcut_net_that_exports(tmp_path):
+    model = nl.train(str(ORCHARD), "harvest", optimizer="cascade", max_neurons=3, epochs=5)
+    assert model.net.shortcut
+    check_classifier(model, tmp_path / "m.onnx", orchard())

@@ -96,3 +96,15 @@ def test_estimator_with_text_columns_names_them():
     clf = NeuronlessClassifier(max_iter=2, random_state=0).fit(frame, [0, 1, 0, 1] * 5)
     with pytest.raises(ExportError, match=r"text column\(s\) 'colour'.*neuronless.onnx.export"):
         skl2onnx.to_onnx(clf, np.zeros((1, 2), dtype=np.float32))
+
+
+def test_one_sigmoid_per_class_is_normalised_as_predict_proba():
+    X, y = load_iris(return_X_y=True)
+    clf = NeuronlessClassifier(hidden_layer_sizes=(6,), out_activation="sigmoid", max_iter=20,
+                               random_state=3).fit(X, y)
+    assert clf.network_.layers[-1].name == "sigmoid"
+    assert clf.network_.n_outputs == 3
+    label, proba = run(clf, X, options={NeuronlessClassifier: {"zipmap": False}})
+    np.testing.assert_allclose(proba, clf.predict_proba(X), **TOL[np.float64])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert label.tolist() == clf.predict(X).tolist()
