@@ -129,3 +129,83 @@ def test_mat_options_are_checked(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "m.nless"), str(tmp_path / "w.mat"),
                  "--activation", "tanh"]) == 2
     _one_error_line(capsys, "--activation applies to .mat input only")
+
+
+# ---------------------------------------------------------------------------- .onnx
+def _torch_onnx(tmp_path):
+    """A classifier made in PyTorch, exported with the legacy exporter (the
+    dynamo one needs onnxscript), and a CSV of 4 feature columns for it."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import warnings
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2), nn.Softmax(dim=-1)).eval()
+    path = tmp_path / "their_model.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(seq, (torch.zeros(1, 4),), str(path), dynamo=False,
+                          input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}})
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    np.savetxt(tmp_path / "data.csv", X, delimiter=",", header="a,b,c,d", comments="",
+               fmt="%.17g")
+    with torch.no_grad():
+        expected = seq(torch.from_numpy(X.astype(np.float32))).numpy()
+    return path, tmp_path / "data.csv", seq, expected
+
+
+def test_explain_prints_every_matrix_step_of_a_pytorch_model(tmp_path, capsys):
+    import json
+
+    path, data, seq, expected = _torch_onnx(tmp_path)
+    assert main(["explain", str(path), str(data), "--sample", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "Layer 0 forward" in text
+    assert "Layer 1 forward (output layer)" in text
+    assert "a = tanh(1.0 * z)" in text
+    assert main(["explain", str(path), str(data), "--sample", "3", "--format", "json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    forward = [s for s in steps if s["kind"] == "forward"]
+    assert [s["layer"] for s in forward] == [0, 1]
+    W0 = np.array(forward[0]["arrays"]["W"]["values"])
+    np.testing.assert_allclose(W0[:-1], seq[0].weight.detach().numpy().T, rtol=1e-6)
+    np.testing.assert_allclose(W0[-1], seq[0].bias.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(forward[1]["arrays"]["a"]["values"][0], expected[3], rtol=1e-6,
+                               atol=1e-7)
+
+
+def test_info_draw_predict_read_onnx(tmp_path, capsys):
+    path, data, _, expected = _torch_onnx(tmp_path)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ONNX model (made by pytorch" in out
+    assert "sizes=[4, 3, 2]" in out
+    assert main(["draw", str(path), "-o", str(tmp_path / "m.svg"), "--sample", f"{data}:2"]) == 0
+    assert "<svg" in (tmp_path / "m.svg").read_text()
+    assert main(["predict", str(path), str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert [int(v) for v in lines] == expected.argmax(axis=1).tolist()
+
+
+def test_convert_onnx_to_nless_and_back(tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    path, data, _, expected = _torch_onnx(tmp_path)
+    assert main(["convert", str(path), str(tmp_path / "m.nless")]) == 0
+    assert "classifier, 2 classes" in capsys.readouterr().out
+    model, meta = Model.load(tmp_path / "m.nless")
+    X = np.loadtxt(data, delimiter=",", skiprows=1)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6, atol=1e-7)
+    assert meta["onnx_producer"].startswith("pytorch")
+    assert main(["convert", str(tmp_path / "m.nless"), str(tmp_path / "back.onnx")]) == 0
+    sess = ort.InferenceSession(str(tmp_path / "back.onnx"), providers=["CPUExecutionProvider"])
+    probs = dict(zip([o.name for o in sess.get_outputs()],
+                     sess.run(None, {sess.get_inputs()[0].name: X}), strict=True))["probabilities"]
+    np.testing.assert_allclose(probs, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_a_broken_onnx_file_is_one_error_line(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"\x08\x07garbage that is not protobuf \xff\xff")
+    assert main(["info", str(tmp_path / "bad.onnx")]) == 2
+    _one_error_line(capsys, "bad.onnx")

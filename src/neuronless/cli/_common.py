@@ -155,6 +155,33 @@ def _progress(epochs: int) -> Iterator[tuple[Any, list[Any]]]:
         bar.close()
 
 
+def _is_onnx(path: str) -> bool:
+    return os.path.splitext(os.fspath(path))[1].lower() == ".onnx"
+
+
+def _load_model(path: str) -> tuple[Any, dict[str, Any]]:
+    """``(Model, metadata)`` from a ``.nless`` file, or from an ``.onnx`` file read by
+    :func:`neuronless.onnx.load` (its metadata: what the Model records, plus the producer)."""
+    if _is_onnx(path):
+        from ..onnx.load import load
+
+        model = load(path)
+        return model, {**model.info, **model.metadata()}
+    from ..model import Model
+
+    return Model.load(path)  # type: ignore[no-any-return]
+
+
+def _load_net(path: str) -> tuple[Any, dict[str, Any]]:
+    """``(Network, metadata)`` of any ``.nless`` file (trained or not) or ``.onnx`` file."""
+    if _is_onnx(path):
+        model, meta = _load_model(path)
+        return model.net, meta
+    from ..files import load_with_metadata
+
+    return load_with_metadata(path)
+
+
 def _model_inputs(model: Any, path: str) -> tuple[Any, Array | None]:
     """The rows of ``path`` for ``model``, and its target column if it has one.
 

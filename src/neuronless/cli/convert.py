@@ -368,7 +368,7 @@ def _fold_scaler(scaler: Any, theta: Any) -> Any:
 
 # ------------------------------------------------------------------ .onnx <-> .nless
 def _onnx_to_nless(src: str, dst: str) -> int:
-    from ..onnx import load
+    from ..onnx.load import load
 
     model = load(src)
     model.save(dst, {"converted_from": str(src)})

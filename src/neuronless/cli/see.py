@@ -12,16 +12,24 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..files.atomic import write_atomic
-from ._common import Array, _check_output, _model_inputs, _n_rows, _rows, _with_targets
+from ._common import (
+    Array,
+    _check_output,
+    _load_model,
+    _load_net,
+    _model_inputs,
+    _n_rows,
+    _rows,
+    _with_targets,
+)
 
 
 def _diagnose(args: argparse.Namespace) -> int:
     from ..classification import one_hot
     from ..diagnostics import diagnose, render_findings
-    from ..model import Model
     from ..training import History
 
-    model, meta = Model.load(args.model)
+    model, meta = _load_model(args.model)
     X, y = _model_inputs(model, args.data)
     if y is not None:
         X, y = _with_targets(X, y)
@@ -67,9 +75,8 @@ def _training_optimizer(meta: dict[str, Any]) -> Any:
 def _explain(args: argparse.Namespace) -> int:
     from ..classification import one_hot
     from ..explain import MAX_ENTRIES, explain, render
-    from ..model import Model
 
-    model, meta = Model.load(args.model)
+    model, meta = _load_model(args.model)
     X, y = _model_inputs(model, args.data)
     i = args.sample
     if not 0 <= i < _n_rows(X):
@@ -131,11 +138,11 @@ def _sample_row(model: Any, net: Any, spec: str) -> Array:
 
 
 def _load_for_drawing(path: str) -> tuple[Any, Any, dict[str, Any]]:
-    """``(net, model or None, metadata)``: any .nless file draws; a trained one scales inputs."""
-    from ..files import load_with_metadata
+    """``(net, model or None, metadata)``: any .nless or .onnx file draws; a trained one scales
+    inputs."""
     from ..model import Model
 
-    net, meta = load_with_metadata(path)
+    net, meta = _load_net(path)
     model = Model.from_metadata(net, meta, path) if meta.get("task") else None
     return net, model, meta
 

@@ -13,15 +13,22 @@ import numpy as np
 
 from ..errors import DataError
 from ..files.atomic import write_atomic
-from ._common import _check_output, _format_value, _model_inputs, _with_targets
+from ._common import (
+    _check_output,
+    _format_value,
+    _is_onnx,
+    _load_model,
+    _load_net,
+    _model_inputs,
+    _with_targets,
+)
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ..model import Model
 
     if args.output is not None:
         _check_output(args.output)
-    model, _ = Model.load(args.model)
+    model, _ = _load_model(args.model)
     X, _y = _model_inputs(model, args.data)
     pred = model.predict(X)
     rows = pred.reshape(len(pred), -1)
@@ -39,9 +46,9 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..model import Model, classification_metrics, regression_metrics
+    from ..model import classification_metrics, regression_metrics
 
-    model, _ = Model.load(args.model)
+    model, _ = _load_model(args.model)
     X, y = _model_inputs(model, args.data)
     if y is None:
         raise DataError(
@@ -80,11 +87,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from ..files import load_with_metadata
     from ..model import Model
 
-    net, meta = load_with_metadata(args.model)
-    print(f"{args.model}: neuronless model (library {meta.get('library_version', 'unknown')})")
+    net, meta = _load_net(args.model)
+    if _is_onnx(args.model):
+        producer = meta.get("onnx_producer") or "an unnamed producer"
+        print(f"{args.model}: ONNX model (made by {producer}, opset "
+              f"{meta.get('onnx_opset', '?')}), read as a neuronless model")
+    else:
+        print(f"{args.model}: neuronless model (library {meta.get('library_version', 'unknown')})")
     if meta.get("task") in ("classification", "regression"):
         model = Model.from_metadata(net, meta, args.model)
         if model.labels is not None:
