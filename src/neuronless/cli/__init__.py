@@ -145,7 +145,8 @@ def _build_parser() -> _Parser:
     info.set_defaults(func=_info)
 
     demo = sub.add_parser("demo", help="train on the bundled digits data and show what happened")
-    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--epochs", type=_positive_int, default=None,
+                      help="at most this many epochs (default: the defaults' own)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
 

@@ -159,7 +159,8 @@ def _info_fann(meta: dict[str, Any]) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .. import Adam, Network, accuracy, fit, one_hot, predict_classes
+    """The main job on a built-in table: the pipeline with its defaults on the digits."""
+    from ..pipeline import DEFAULTS, train
 
     try:
         from sklearn.datasets import load_digits
@@ -168,23 +169,25 @@ def _demo(args: argparse.Namespace) -> int:
               "pip install 'neuronless[sklearn]'", file=sys.stderr)
         return 2
     digits = load_digits()
-    X = (digits.data / 16.0).astype(np.float32)
-    y = digits.target
+    X, y = digits.data, digits.target
     order = np.random.default_rng(args.seed).permutation(len(X))
     n_test = len(X) // 4
-    test, train = order[:n_test], order[n_test:]
-    net = Network.create([64, 32, 10], hidden="relu", output="softmax", seed=args.seed)
-    print("A neural network is a list of matrices:")
+    test, rows = order[:n_test], order[n_test:]
+    epochs = DEFAULTS.epochs if args.epochs is None else args.epochs
+    print(f"Training on {len(rows)} 8x8 digit images with neuronless.train's defaults "
+          f"(at most {epochs} epochs)...")
+    start = time.perf_counter()
+    model = train(X[rows], y[rows], seed=args.seed, epochs=epochs)
+    seconds = time.perf_counter() - start
+    net = model.net
+    print("\nA neural network is a list of matrices:")
     for k, W in enumerate(net.weights):
         print(f"  weights[{k}]: shape {W.shape}  ({W.shape[0] - 1} inputs + 1 bias row -> "
               f"{W.shape[1]} outputs, {net.layers[k].name})")
     print(f"  all {net.params.size} parameters live in one vector, net.params")
-    print(f"\nTraining on {len(train)} 8x8 digit images (Adam, batch 32, {args.epochs} epochs)...")
-    start = time.perf_counter()
-    history = fit(net, X[train], one_hot(y[train], 10), optimizer=Adam(learning_rate=0.01),
-                  epochs=args.epochs, batch_size=32, seed=args.seed)
-    seconds = time.perf_counter() - start
-    acc = accuracy(y[test], predict_classes(net, X[test]))
-    print(f"  final training loss {history.train_loss[-1]:.4f}  ({seconds:.2f} s)")
+    assert model.history is not None
+    acc = float(np.mean(model.predict(X[test]) == y[test]))
+    print(f"\n  trained {len(model.history)} epochs in {seconds:.2f} s "
+          f"(stopped: {model.history.stopped_reason})")
     print(f"  test accuracy on {len(test)} held-out images: {acc:.1%}")
     return 0
