@@ -534,3 +534,27 @@ def test_one_hot_check_agrees_with_allclose_at_its_tolerance(dtype):
         except ConfigError:
             ok = False
         assert ok == expected_ok, (dtype, s)
+
+
+@pytest.mark.parametrize("steepness", [1.0, 2.5])
+def test_identity_output_with_mse_takes_the_plain_pass_and_matches_finite_differences(steepness):
+    # regression nets (identity output, ½·squared error) use the one-closure plain pass too
+    rng = np.random.default_rng(3)
+    net = Network.create([3, 5, 2], hidden="tanh", output="identity", seed=2, dtype=np.float64,
+                         steepness=[1.0, steepness])
+    X, Y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    bp = Backprop(net, 7, "mse")
+    assert bp._pass != bp._general_pass
+    loss = bp(X, Y)
+    a = net.forward(X)
+    assert loss == pytest.approx(0.5 * np.sum((a - Y) ** 2) / 7, rel=1e-12)
+
+    def loss_at(p):
+        saved = net.params.copy()
+        net.params[:] = p
+        value = 0.5 * float(np.sum((net.forward(X) - Y) ** 2)) / 7
+        net.params[:] = saved
+        return value
+
+    numeric = numerical_grad(loss_at, net.params.copy())
+    np.testing.assert_allclose(bp.grads, numeric, rtol=1e-6, atol=1e-9)

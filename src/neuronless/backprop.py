@@ -54,6 +54,17 @@ def check_loss_setup(net: Network, loss: Loss, l2: float) -> None:
         raise ConfigError(f"l2 must be a non-negative number; got {l2!r}.")
 
 
+def _identity_mse_delta(x: Array, y: Array, activation: Any, scale: float | Array,
+                        delta: Array, scratch: Array, row: Array) -> float:
+    """The output step of an identity output with ½·squared error, in the form of a fused
+    loss's ``forward_delta_``: ``a = x`` (left in place), ``delta = scale * (a - y)``, and the
+    summed cost ``½ sum((a - y)**2)``; the plain pass then serves regression nets too."""
+    np.subtract(x, y, out=delta)
+    total = 0.5 * float(np.vdot(delta, delta))
+    delta *= scale
+    return total
+
+
 class Backprop:
     """Loss and gradient for one network, loss and batch size, reusing every buffer.
 
@@ -111,7 +122,10 @@ class Backprop:
         overhead of a hand-written loop (it decides the speed of small networks)."""
         ws, net = self.ws, self.net
         out = net.layers[-1].uniform
-        if net.shortcut or not self.fused or out is None or any(z is not None for z in ws.z):
+        linear_mse = (self.loss.name == "mse" and out is not None and out.name == "identity"
+                      and self.loss.partner is None)
+        if (net.shortcut or not (self.fused or linear_mse) or out is None
+                or any(z is not None for z in ws.z)):
             return None
         L = len(ws.a) - 1
         hidden = list(zip(ws.W_in[:-1], ws.bias[:-1], ws.a[:-1], ws.activate[:-1], strict=True))
@@ -119,7 +133,7 @@ class Backprop:
         steep = ws.steep[L]
         unit = isinstance(steep, float) and steep == 1.0
         scale = steep / ws.batch
-        fused = self.loss.forward_delta_
+        fused = self.loss.forward_delta_ if self.fused else _identity_mse_delta
         delta_out, scratch, row, ones = ws.delta[L], ws.scratch[L], ws.row, ws.ones
         down = [
             (ws.a[k - 1].T, ws.delta[k], self.gW_in[k], self.gb[k], self.W_in_T[k], ws.delta[k - 1],
