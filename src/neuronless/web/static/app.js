@@ -422,8 +422,9 @@
     for (const r of rows) { const d = document.createElement("div"); d.textContent = r; box.append(d); }
     const conf = (m.test && m.test.confusion) || null;
     if (conf) {
+      const cap = document.createElement("div"); cap.className = "caption"; cap.textContent = "test confusion matrix (rows: true, columns: predicted)";
+      box.append(cap);
       const t = document.createElement("table"); t.className = "confusion";
-      const cap = t.createCaption(); cap.textContent = "test confusion (rows: true, columns: predicted)";
       const labels = (m.test && m.test.labels) || conf.map((_, i) => String(i));
       const head = t.insertRow(); head.append(document.createElement("th"));
       for (const l of labels) { const th = document.createElement("th"); th.textContent = l; head.append(th); }
