@@ -12,8 +12,8 @@
     schedules: ["step_decay", "exponential", "inverse_scaling", "cosine"],
   };
   const URL_KEYS = ["dataset", "noise", "train_fraction", "n", "layers", "activations", "loss", "optimizer",
-    "learning_rate", "batch_size", "l2", "schedule", "seed", "hide"];
-  const LIST_KEYS = new Set(["layers", "activations", "hide"]);
+    "learning_rate", "batch_size", "l2", "schedule", "seed", "grid", "plane", "hide"];
+  const LIST_KEYS = new Set(["layers", "activations", "hide", "plane"]);
   const NULLABLE = new Set(["loss", "schedule"]);
   const POS = [224, 123, 0], NEG = [31, 111, 178], MID = [245, 245, 245];
   const PALETTE = ["#1f6fb2", "#e07b00", "#2a9d3a", "#c0392b", "#8e44ad", "#7f6000", "#d35fb7", "#555"];
@@ -26,9 +26,15 @@
   let layout = null;
 
   // ---------- talking to the server ----------
+  let said = ""; // the last error from a request; a diverging run's message comes with the state
   function showMessage(text) {
+    said = text || "";
+    renderMessage();
+  }
+  function renderMessage() {
+    const text = (pg.state && pg.state.message) || said;
     const box = $("message");
-    box.textContent = text || "";
+    if (box.textContent !== text) box.textContent = text;
     box.hidden = !text;
   }
   async function api(method, path, body) {
@@ -125,7 +131,7 @@
       const plus = document.createElement("button"); plus.textContent = "+"; plus.className = "units-plus"; plus.title = "One unit more";
       const lab = document.createElement("span"); lab.textContent = ` ${units} `;
       minus.onclick = () => { if (units > 1) { const l = c.layers.slice(); l[k] = units - 1; setConfig({ layers: l }); } };
-      plus.onclick = () => { const l = c.layers.slice(); l[k] = units + 1; setConfig({ layers: l }); };
+      plus.onclick = () => { if (units >= (pg.caps.max_units || 32)) return; const l = c.layers.slice(); l[k] = units + 1; setConfig({ layers: l }); };
       row.append(minus, lab, plus);
       const sel = document.createElement("select"); sel.className = "activation"; sel.title = `activation of hidden layer ${k + 1}`;
       fillSelect(sel, acts);
@@ -157,7 +163,7 @@
       const raw = p.get(k);
       if (LIST_KEYS.has(k)) {
         const items = raw === "" ? [] : raw.split(",").map((s) => s.trim()).filter(Boolean);
-        c[k] = k === "layers" ? items.map(Number) : items;
+        c[k] = k === "layers" || k === "plane" ? items.map(Number) : items;
       } else if (NULLABLE.has(k)) c[k] = raw === "" ? null : raw;
       else if (k === "dataset" || k === "optimizer") c[k] = raw;
       else c[k] = Number(raw);
@@ -205,7 +211,9 @@
     const gap = Math.max(8, Math.min(20, (420 - maxUnits * NODE) / Math.max(1, maxUnits)));
     const height = Math.max(200, maxUnits * (NODE + gap) + 10);
     box.style.height = height + "px";
-    const margin = 40;
+    const names = (pg.state && pg.state.inputs) || (sizes[0] === 2 ? ["x\u2081", "x\u2082"] : null);
+    const longest = names ? Math.max(0, ...names.map((n) => Math.min(14, n.length))) : 0;
+    const margin = Math.max(40, 12 + 6 * longest);
     const xs = sizes.map((_, L) => margin + (L * (width - 2 * margin - NODE)) / Math.max(1, sizes.length - 1));
     const pos = sizes.map((n, L) => Array.from({ length: n }, (_, u) => ({
       x: xs[L], y: (height - n * (NODE + gap) + gap) / 2 + u * (NODE + gap),
@@ -248,9 +256,8 @@
         units[L].push(cv);
       }
     });
-    const names = (pg.state && pg.state.inputs) || (sizes[0] === 2 ? ["x\u2081", "x\u2082"] : null);
     if (names) names.slice(0, sizes[0]).forEach((name, i) => {
-      const s = document.createElement("span"); s.className = "lbl"; s.textContent = name;
+      const s = document.createElement("span"); s.className = "lbl"; s.textContent = name.length > 14 ? name.slice(0, 13) + "\u2026" : name; s.title = name;
       s.style.left = pos[0][i].x + "px"; s.style.top = pos[0][i].y + NODE / 2 + "px"; box.append(s);
     });
     layout = { sizes, edges, units, gsize };
@@ -306,7 +313,7 @@
         if (cv.width !== size) { cv.width = size; cv.height = size; }
         const ctx = cv.getContext("2d");
         let vals = L - offset >= 0 ? units[L - offset] && units[L - offset][u] : null;
-        if (!vals && L === 0) vals = inputPlane(size, u);
+        if (!vals && L === 0) vals = inputPlane(size, u, (pg.config && pg.config.plane) || [0, 1]);
         if (!vals) continue;
         vals = flat(vals);
         let m = 0;
@@ -318,11 +325,11 @@
     }
   }
   const planeCache = {};
-  function inputPlane(size, u) {
-    const key = size + ":" + u;
+  function inputPlane(size, u, plane) {
+    const key = size + ":" + u + ":" + plane.join(",");
     if (!planeCache[key]) {
       const a = new Array(size * size);
-      for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) a[j * size + i] = u === 0 ? (2 * i) / (size - 1) - 1 : u === 1 ? (2 * j) / (size - 1) - 1 : 0;
+      for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) a[j * size + i] = u === plane[0] ? (2 * i) / (size - 1) - 1 : u === plane[1] ? (2 * j) / (size - 1) - 1 : 0;
       planeCache[key] = a;
     }
     return planeCache[key];
@@ -442,7 +449,7 @@
     const t = $("train");
     t.innerHTML = s.running ? "&#x275A;&#x275A; Pause" : "&#x25B6; Train";
     t.dataset.running = s.running ? "1" : "0";
-    showMessage(s.message || "");
+    renderMessage();
   }
 
   function frame() {
@@ -553,7 +560,7 @@
     $("reseed").onclick = () => setConfig({ seed: Math.floor(Math.random() * 100000) });
     $("add-layer").onclick = () => {
       const c = pg.config, l = (c.layers || []).slice(), a = (c.activations || []).slice();
-      if (l.length >= 6) return;
+      if (l.length >= (pg.caps.max_layers || 6)) return;
       l.push(l.length ? l[l.length - 1] : 4); a.push(a.length ? a[a.length - 1] : choices("activations")[0]);
       setConfig({ layers: l, activations: a });
     };
@@ -604,10 +611,23 @@
       box.append(b);
     }
     fillSelect($("optimizer"), choices("optimizers"));
+    for (const key of ["noise", "train_fraction", "n", "learning_rate", "batch_size", "l2", "seed"]) {
+      const r = pg.caps[key];
+      if (Array.isArray(r) && r.length === 2) { $(key).min = r[0]; $(key).max = r[1]; }
+    }
     fillSelect($("schedule"), choices("schedules"), "constant");
     fillSelect($("loss"), choices("losses"), "default");
     const fromURL = paramsToConfig(new URLSearchParams(location.search));
-    const data = await api("POST", "/api/session", Object.keys(fromURL).length ? { config: fromURL } : {});
+    let note = "";
+    if (fromURL.dataset && !pg.builtin.includes(fromURL.dataset)) {
+      delete fromURL.dataset; // an uploaded table is not in the link
+      note = "This link was made with an uploaded CSV, which a link cannot carry: load the file again.";
+    }
+    let data = await api("POST", "/api/session", Object.keys(fromURL).length ? { config: fromURL } : {});
+    if (!data && Object.keys(fromURL).length) {
+      note = said + " The defaults are shown instead.";
+      data = await api("POST", "/api/session", {});
+    }
     if (!data) return;
     pg.sid = data.sid;
     take(data);
@@ -617,6 +637,7 @@
     source.addEventListener("snapshot", onSnap);
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) showMessage("Lost the connection to the server; reload the page."); };
     window.addEventListener("pagehide", () => source && source.close());
+    if (note) showMessage(note);
     pg.ready = true;
     document.body.dataset.ready = "1";
   }
