@@ -20,7 +20,7 @@
   const NODE = 34;
 
   const $ = (id) => document.getElementById(id);
-  const pg = { frames: 0, snapshots: 0, sid: null, config: null, state: null, caps: {}, builtin: [], ready: false };
+  const pg = { frames: 0, snapshots: 0, received: 0, sid: null, config: null, state: null, caps: {}, builtin: [], ready: false };
   window.playground = pg;
   let dirty = false, layoutKey = "", selected = null, selectedEdge = null, source = null;
   let layout = null;
@@ -62,6 +62,14 @@
     pg.state = s;
     pg.snapshots += 1;
     dirty = true;
+  }
+  // Snapshots from the stream can arrive in bursts; each animation frame draws the oldest
+  // waiting one, and at most two wait, so the picture never lags more than two frames behind.
+  const queue = [];
+  function queueState(s) {
+    pg.received += 1;
+    queue.push(s);
+    if (queue.length > 2) queue.shift();
   }
 
   async function setConfig(part) {
@@ -281,6 +289,7 @@
     const b = document.createElement("b"); b.textContent = `${kind} ${u + 1}`;
     info.append(b, ` \u2014 incoming weights (column ${u} of weights[${L - 1}]): [${row.join(", ")}], bias ${fmt(W[nIn][u])}`);
     info.dataset.layer = L; info.dataset.unit = u;
+    info.dataset.column = JSON.stringify(W.map((r) => r[u]));
   }
   function selectEdge(layer, row, col) {
     selectedEdge = { layer, row, col };
@@ -400,14 +409,19 @@
     const W = cv.width, H = cv.height;
     ctx.clearRect(0, 0, W, H);
     const series = [[s.previous_test_loss || [], "rgba(0,0,0,.3)", 1.5], [s.train_loss || [], "#888", 1.5], [s.test_loss || [], "#111", 2]];
-    let xmax = 1, ymax = 0;
-    for (const [pts] of series) for (const [x, y] of pts) { if (x > xmax) xmax = x; if (Number.isFinite(y) && y > ymax) ymax = y; }
-    ymax = ymax || 1;
+    let xmax = 1, ymax = -Infinity, ymin = Infinity;
+    for (const [pts] of series) for (const [x, y] of pts) {
+      if (x > xmax) xmax = x;
+      if (Number.isFinite(y)) { ymax = Math.max(ymax, y); ymin = Math.min(ymin, y); }
+    }
+    if (!Number.isFinite(ymax)) { ymin = 0; ymax = 1; }
+    ymin = Math.max(0, ymin - 0.1 * (ymax - ymin)); // from a little under the lowest loss
+    if (ymax - ymin < 1e-9) ymax = ymin + 1;
     for (const [pts, color, lw] of series) {
       if (!pts.length) continue;
       ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = lw;
       pts.forEach(([x, y], i) => {
-        const X = (x / xmax) * (W - 4) + 2, Y = H - 4 - (Math.min(y, ymax) / ymax) * (H - 10);
+        const X = (x / xmax) * (W - 4) + 2, Y = H - 4 - ((Math.min(y, ymax) - ymin) / (ymax - ymin)) * (H - 10);
         if (i) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
       });
       ctx.stroke();
@@ -454,8 +468,10 @@
 
   function frame() {
     requestAnimationFrame(frame);
+    if (queue.length) takeState(queue.shift());
     if (!dirty || !pg.state) return;
     dirty = false;
+    const t0 = performance.now();
     const s = pg.state;
     drawCounters(s);
     drawDiagram(s);
@@ -464,6 +480,7 @@
     drawMetrics(s);
     if (selected) showUnit(selected.L, selected.u);
     pg.frames += 1;
+    pg.drawMs = performance.now() - t0;
   }
 
   // ---------- the matrices ----------
@@ -632,7 +649,7 @@
     pg.sid = data.sid;
     take(data);
     source = new EventSource(sidPath("events"));
-    const onSnap = (ev) => { try { takeState(JSON.parse(ev.data)); } catch (e) { /* a partial frame: the next one follows */ } };
+    const onSnap = (ev) => { try { const t0 = performance.now(); queueState(JSON.parse(ev.data)); pg.parseMs = performance.now() - t0; } catch (e) { /* a partial frame: the next one follows */ } };
     source.onmessage = onSnap;
     source.addEventListener("snapshot", onSnap);
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) showMessage("Lost the connection to the server; reload the page."); };
