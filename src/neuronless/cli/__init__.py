@@ -201,6 +201,18 @@ def _build_parser() -> _Parser:
                       help="network dtype when reading .net (default float32 = libfann; "
                       "float64 = libdoublefann) or .mat (default float64, Octave's double)")
     conv.set_defaults(func=_convert)
+
+    play = sub.add_parser("playground", help="train networks in the browser: a local page with "
+                          "live heatmaps, loss curves and weight edits (needs the web extra)")
+    play.add_argument("data", nargs="?", default=None,
+                      help="a CSV file to start every session on (default: the built-in sets)")
+    play.add_argument("--target", default=None,
+                      help="DATA's target column (default: the last column)")
+    play.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
+    play.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+    play.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    play.set_defaults(func=_verb("web", "run"))
     return parser
 
 
