@@ -355,6 +355,17 @@ def test_pieces_that_disagree_on_a_columns_type(tmp_path, column):
         assert_same_table(read_table(path), expected)
 
 
+def test_rows_longer_than_a_piece(tmp_path):
+    # the buffer being parsed in the background must not be refilled while a long row is read
+    text = "0\n0\n0\n0.0\n-1087968663365544320\n1.5063746175807969e+32\n" * 3
+    path = write(tmp_path, "long.csv", text)
+    with engine("stdlib"):
+        expected = read_table(path)
+    for piece in (5, 9, 23):
+        with engine("arrow", (1 << 20, piece)):
+            assert_same_table(read_table(path), expected)
+
+
 def test_arrow_reader_reads_by_itself_on_regular_files(tmp_path):
     # the agreement above could hide a pyarrow path that always hands over: it must not
     path = write(tmp_path, "t.csv", "a,b,c\n1,x,2024-01-31\n2,,2024-02-01\n")

@@ -696,10 +696,7 @@ def _read_text_unlimited(
             return read
     if large or compression is None:
         head = _read_bytes(path, compression)
-    table = _read_stdlib(path, compression, head, delimiter, header, na, tsv)
-    if features is not None:
-        features(table.names)  # a bad target is named the same way on either path
-    return table, None
+    return _read_stdlib(path, compression, head, delimiter, header, na, tsv, features), None
 
 
 def _read_bytes(path: PathLike, compression: str | None, limit: int = -1) -> bytes:
@@ -756,10 +753,13 @@ def _read_stdlib(
     header: bool | Literal["infer"],
     na: set[str],
     tsv: bool,
+    features: Features | None = None,
 ) -> Table:
     """The reference reader: the csv module and :func:`_infer_text`."""
     lines = _lines_of(_decode(path, data))
     layout = _layout(path, lines, True, delimiter, header, tsv)
+    if features is not None:
+        features(layout.names)  # a bad target is named before the rows, as on the pyarrow path
     width = len(layout.names)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
@@ -1034,10 +1034,9 @@ def _pieces(stream: Any, reuse: Callable[[], bool]) -> Iterator[tuple[bytearray,
     """
     pending = b""
     buffers = [bytearray(), bytearray()]  # one being parsed while the other is filled
-    turn = 0
+    turn = 0  # the buffer to fill: never the one handed out last
     while True:
         start = len(pending)
-        turn = 1 - turn
         data = buffers[turn]
         if not reuse() or len(data) < start + PIECE_BYTES:
             data = buffers[turn] = bytearray(start + PIECE_BYTES + (1 << 16))  # room for a tail
@@ -1049,13 +1048,13 @@ def _pieces(stream: Any, reuse: Callable[[], bool]) -> Iterator[tuple[bytearray,
             return
         end = start + got
         cut = max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end)) + 1
-        if cut == 0:  # one row longer than a piece: read on
+        if cut == 0:  # one row longer than a piece: read on, into the same buffer
             pending = bytes(data[:end])
             continue
-        tail = bytes(data[cut:end])
+        pending = bytes(data[cut:end])
         if cut > 64 or not data[:cut].isspace():  # (a long piece is never all blank)
             yield data, cut
-        pending = tail
+            turn = 1 - turn
 
 
 def _feed(sinks: list[_Sink], columns: list[Any]) -> None:
@@ -1194,8 +1193,9 @@ class _Sink:
             values, valid = _numpy_of(col)
         # a NaN spelled otherwise ('NAN', 'nan(1)') is not missing: the rules decide. (The sum
         # is NaN if a value is; checked exactly only then.)
+        # (Not for the numeric loader's matrix: it refuses any NaN, naming the text it was.)
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, a false alarm
-            suspect = kind == "float" and math.isnan(values.sum())
+            suspect = kind == "float" and self.matrix is None and math.isnan(values.sum())
         if suspect:
             if np.count_nonzero(np.isnan(values)) != col.null_count:
                 self.redo = True
