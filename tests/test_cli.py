@@ -374,3 +374,22 @@ def test_a_closed_pipe_is_not_an_error(
     sink.close()
     assert code == 0
     assert capsys.readouterr().err == ""
+
+
+def test_train_schedule_step_decay_from_the_command_line(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neuronless.model import Model
+
+    out = tmp_path / "s.nless"
+    assert main(["train", str(iris_csv), "--layers", "4", "--epochs", "10", "--lr", "0.02",
+                 "--schedule", "step_decay", "--early-stopping", "0", "-o", str(out)]) == 0
+    capsys.readouterr()
+    model, _ = Model.load(out)
+    assert model.history is not None
+    # halved every 10 // 5 = 2 epochs, by hand
+    np.testing.assert_allclose(model.history.learning_rate,
+                               [0.02, 0.02, 0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025,
+                                0.00125, 0.00125])
+    assert main(["train", str(iris_csv), "--schedule", "linear", "-o", str(out)]) == 2
+    assert "invalid choice: 'linear'" in capsys.readouterr().err

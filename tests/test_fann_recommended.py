@@ -172,8 +172,27 @@ def test_cosine_schedule_anneals_from_the_learning_rate_to_zero():
     assert schedule(5) == pytest.approx(0.005)  # half way: cos(pi/2) = 0
     assert schedule(10) == pytest.approx(0.0, abs=1e-15)
     assert recommended().make_schedule() is None
-    with pytest.raises(ConfigError, match=r"Recipe\.schedule must be None or 'cosine'"):
+    with pytest.raises(ConfigError, match=r"Recipe\.schedule must be None or one of 'cosine', "
+                       r"'step_decay', 'exponential', 'inverse_scaling'; got 'step'"):
         recommended().replace(schedule="step")
+
+
+def test_the_other_schedules_over_the_epoch_budget():
+    # by hand, learning rate 0.01 over a budget of 10 epochs
+    step = Recipe(schedule="step_decay", epochs=10).make_schedule()
+    assert step is not None
+    assert [step(e) for e in (0, 1, 2, 3, 9)] == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.000625])
+    expo = Recipe(schedule="exponential", epochs=10).make_schedule()
+    assert expo is not None
+    assert expo(0) == pytest.approx(0.01)
+    assert expo(5) == pytest.approx(0.001)  # 0.01 * 0.01 ** 0.5
+    assert expo(10) == pytest.approx(0.0001)
+    inv = Recipe(schedule="inverse_scaling", epochs=10).make_schedule()
+    assert inv is not None
+    assert [inv(0), inv(3), inv(99)] == pytest.approx([0.01, 0.005, 0.001])
+    short = Recipe(schedule="step_decay", epochs=3).make_schedule()  # every max(1, 3 // 5) = 1
+    assert short is not None
+    assert short(2) == pytest.approx(0.0025)
 
 
 def test_train_follows_the_schedule(rng):

@@ -42,7 +42,7 @@ from .errors import ConfigError, DataError, ShapeError
 from .model import Model, Task
 from .network import Network
 from .optimizers import OPTIMIZERS
-from .schedules import cosine
+from .schedules import cosine, exponential, inverse_scaling, step_decay
 
 if TYPE_CHECKING:
     from .training import History
@@ -58,9 +58,12 @@ FANN_ONLY = ("sarprop", "incremental", "batch")
 FANN_ALGORITHMS = ("rprop", "quickprop", "sarprop", "incremental", "batch")
 #: step rules that need the whole batch's gradient (its signs): full batch by default
 FULL_BATCH = ("rprop", "irprop-", "irprop+", "quickprop")
+#: step rules with no learning rate (each adapts a step per weight; schedules do not apply)
+RATELESS = ("rprop", "irprop-", "irprop+", "sarprop")
 OPTIMIZER_NAMES = (*sorted(set(OPTIMIZERS) - set(FANN_ONLY)), *WHOLE_BATCH, "cascade", *FANN_ONLY)
 SCALES = ("robust", "standard", "minmax", "none")
-SCHEDULES = (None, "cosine")
+#: learning-rate schedules a recipe names, each over its epoch budget (``Recipe.make_schedule``)
+SCHEDULES = (None, "cosine", "step_decay", "exponential", "inverse_scaling")
 SCALERS: dict[str, Any] = {"robust": RobustScaler, "standard": StandardScaler,
                            "minmax": MinMaxScaler}
 
@@ -95,9 +98,12 @@ class Recipe:
         ``(1 - e) y + e / k`` instead of 0/1 targets (:func:`neuronless.losses.label_smoothing`)
     init : weight initialisation scheme (see :meth:`neuronless.Network.create`)
     l2 : L2 penalty (see :func:`neuronless.training.fit`)
-    schedule : ``None`` (constant learning rate) or ``"cosine"``: cosine annealing from
-        ``learning_rate`` to 0 over ``epochs`` (:func:`neuronless.schedules.cosine`; ``train``
-        also takes ``"none"``)
+    schedule : ``None`` (constant learning rate) or one of :mod:`neuronless.schedules` over the
+        ``epochs`` budget: ``"cosine"`` anneals from ``learning_rate`` to 0; ``"step_decay"``
+        halves the rate every ``epochs // 5`` epochs (at least 1); ``"exponential"`` multiplies
+        it by ``0.01 ** (1 / epochs)`` each epoch, so it ends at a hundredth;
+        ``"inverse_scaling"`` is ``learning_rate / sqrt(epoch + 1)`` (``train`` also takes
+        ``"none"``)
     l2_choices : ``None`` (train with ``l2``) or candidate L2 penalties: :func:`train` then
         picks one with :func:`choose_l2` and trains on all rows with it; ``l2`` is then unused
     select_fraction : share of the training rows held out by :func:`choose_l2` (with
@@ -170,7 +176,8 @@ class Recipe:
              "validation_fraction must be in [0, 1)", self.validation_fraction)
         need(self.batch_size is None or (isinstance(self.batch_size, int) and self.batch_size >= 1),
              "batch_size must be a positive integer or None (the whole batch)", self.batch_size)
-        need(self.schedule in SCHEDULES, "schedule must be None or 'cosine'", self.schedule)
+        need(self.schedule in SCHEDULES, "schedule must be None or one of "
+             + ", ".join(repr(n) for n in SCHEDULES[1:]), self.schedule)
         need(self.learning_rate is None or (math.isfinite(self.learning_rate)
                                             and self.learning_rate > 0),
              "learning_rate must be positive or None", self.learning_rate)
@@ -207,7 +214,14 @@ class Recipe:
         """The learning-rate schedule ``fit`` gets (None: the optimizer's constant rate)."""
         if self.schedule is None:
             return None
-        return cosine(float(self.make_optimizer().learning_rate), self.epochs)
+        lr = float(self.make_optimizer().learning_rate)
+        if self.schedule == "step_decay":
+            return step_decay(lr, drop=0.5, every=max(1, self.epochs // 5))
+        if self.schedule == "exponential":
+            return exponential(lr, gamma=0.01 ** (1.0 / self.epochs))
+        if self.schedule == "inverse_scaling":
+            return inverse_scaling(lr, power_t=0.5)
+        return cosine(lr, self.epochs)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -634,7 +648,7 @@ def check_options(recipe: Recipe, opts: Options, given: dict[str, Any]) -> None:
                f"FANN-compatible training (FANN trains on its MSE with {recipe.optimizer}"
                + (", one pattern at a time" if recipe.optimizer == "incremental" else
                   ", whole batch") + ")")
-    elif recipe.optimizer in ("rprop", "irprop-", "irprop+") and "learning_rate" in given:
+    elif recipe.optimizer in RATELESS and "learning_rate" in given:
         raise ConfigError(
             f"--lr does not apply to --optimizer {recipe.optimizer}: Rprop adapts a step size per "
             "weight (it starts at 0.1); leave --lr (learning_rate=) out or pick adam, sgd, "

@@ -333,7 +333,9 @@ class NeuronlessClassifier(ClassifierMixin, _NeuronlessBase):  # type: ignore[mi
         quickprop (step rules), lbfgs, cg (scipy's whole-batch minimizers) or cascade
         (Cascade2 grows its hidden units; ``hidden_layer_sizes`` is then unused)
     learning_rate : None: DEFAULTS' 0.004 for adam, the optimizer's own default otherwise
-    schedule : None (cosine for the default adam, constant otherwise), ``"cosine"`` or ``"none"``
+    schedule : None (cosine for the default adam, constant otherwise), ``"none"`` or a
+        schedule of :class:`neuronless.pipeline.Recipe` (``"cosine"``, ``"step_decay"``,
+        ``"exponential"``, ``"inverse_scaling"``) over ``max_iter`` epochs
     batch_size : ``"auto"`` (DEFAULTS' 256; whole batch for Rprop and Quickprop), an int, or
         None for the whole batch
     max_iter : epochs (iterations for lbfgs and cg)

@@ -107,8 +107,10 @@ def _build_parser() -> _Parser:
     train.add_argument("--early-stopping", type=_non_negative_int, default=None,
                        metavar="PATIENCE", help="stop after PATIENCE epochs without improvement "
                        "and keep the best epoch (0: train every epoch; default: the recipe's)")
-    train.add_argument("--schedule", choices=["cosine", "none"], default=None,
-                       help="learning-rate schedule (default: the recipe's)")
+    train.add_argument("--schedule", choices=["cosine", "step_decay", "exponential",
+                                                "inverse_scaling", "none"], default=None,
+                       help="learning-rate schedule over the epochs (default: the recipe's; "
+                       "docs/guide.md describes each)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-neurons", type=_non_negative_int, default=None, metavar="N",
                        help="--optimizer cascade: hidden units to grow at most (default 30)")
