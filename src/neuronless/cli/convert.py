@@ -32,8 +32,6 @@ from ..network import Network
 
 _SCALING_FIELDS = ("mean_in", "deviation_in", "new_min_in", "factor_in", "mean_out",
                    "deviation_out", "new_min_out", "factor_out")
-#: %f keeps 6 decimals; scaling whose rounding moves scaled values more than this is refused.
-SCALING_REL_TOL = 1e-3
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -144,9 +142,8 @@ def _nless_to_net(src: str, dst: str, fixed: bool, head: bool) -> int:
     if "task" in meta:
         model = Model.from_metadata(net, meta, src)
         if model.scaler is not None or model.target_scaler is not None:
-            ins = _fann_side(model.scaler, net.n_inputs, "input")
-            outs = _fann_side(model.target_scaler, net.n_outputs, "target")
-            scaling = FannScaling(*ins, *outs)
+            scaling = FannScaling.from_scalers(model.scaler, model.target_scaler,
+                                               net.n_inputs, net.n_outputs)
             stored = _stored_scaling(meta.get("fann_scaling"), model, FannScaling)
             scaling = stored if stored is not None else scaling
         if model.labels is not None:
@@ -217,43 +214,6 @@ def _stored_scaling(d: Any, model: Any, cls: Any) -> Any:
     except (ValueError, TypeError, ModelFormatError):
         return None
     return stored
-
-
-def _fann_side(scaler: Any, n: int, which: str) -> list[Any]:
-    """mean, deviation, new_min, factor giving FANN's formula the scaler's affine map."""
-    from ..data.scaling import MinMaxScaler, StandardScaler
-
-    if scaler is None:
-        return [np.zeros(n), np.ones(n), -np.ones(n), np.ones(n)]  # the identity
-    if isinstance(scaler, StandardScaler) and scaler.mean is not None and scaler.scale is not None:
-        mean, dev, low = scaler.mean, scaler.scale, -np.ones(n)
-    elif isinstance(scaler, MinMaxScaler) and scaler.data_min is not None and scaler.data_max is not None:
-        lo = scaler.feature_range[0]
-        # ((x - min) / dev + 1) * 1 + (lo - 1) = (x - min) * range / span + lo
-        mean, dev = scaler.data_min, 1.0 / scaler._factor(scaler.data_min, scaler.data_max)
-        low = np.full(n, lo - 1.0)
-    else:
-        raise ConfigError(
-            f"the {which} scaler ({type(scaler).__name__}) cannot be expressed by FANN's scaling; "
-            "only fitted standard and min-max scalers can."
-        )
-    params = [np.asarray(mean, dtype=np.float64), np.asarray(dev, dtype=np.float64), low,
-              np.ones(n)]
-    printed = [np.array([float(f"{np.float32(v):f}") for v in p]) for p in params]
-    dev = params[1]
-    errors = {  # in units of the scaled value: what the rounding moves x' by
-        "mean": np.abs(printed[0] - params[0]) / dev,
-        "deviation": np.abs(printed[1] - dev) / dev,
-        "new_min": np.abs(printed[2] - params[2]),
-    }
-    for name, err in errors.items():
-        if np.any(~(err <= SCALING_REL_TOL)):
-            raise ConfigError(
-                f"the {which} scaler's {name} cannot be stored exactly enough with FANN's "
-                f"6-decimal %f printing (it would move scaled values by up to {np.max(err):.2g}); "
-                "rescale the data so its deviations are not tiny, or keep the model as .nless."
-            )
-    return params
 
 
 # ------------------------------------------------------------------ .mat <-> .nless

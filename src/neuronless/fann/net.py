@@ -145,6 +145,18 @@ class FannScaling:
         z_in, z_out = np.zeros(n_in), np.zeros(n_out)
         return cls(z_in, z_in + 1, z_in - 1, z_in + 1, z_out, z_out + 1, z_out - 1, z_out + 1)
 
+    @classmethod
+    def from_scalers(cls, input_scaler: Any, target_scaler: Any, n_in: int,
+                     n_out: int) -> FannScaling:
+        """The scaling that gives FANN's formula a model's fitted scalers (None: identity).
+
+        Standard and min-max scalers translate exactly; anything else, or numbers that FANN's
+        6-decimal printing would move by more than ``SCALING_REL_TOL`` of a scaled unit, is a
+        :class:`~neuronless.errors.ConfigError` saying so.
+        """
+        return cls(*_fann_side(input_scaler, n_in, "input"),
+                   *_fann_side(target_scaler, n_out, "target"))
+
     def _apply(self, X: Any, side: str, fn: Callable[..., Array]) -> Array:
         arr = np.asarray(X)
         dt = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
@@ -172,6 +184,45 @@ class FannScaling:
 
 
 _SCALE_FIELDS = tuple(k.removeprefix("scale_") for k in _SCALE_KEYS)
+#: the most, in units of a scaled value, that printing scaling parameters may move it
+SCALING_REL_TOL = 1e-3
+
+
+def _fann_side(scaler: Any, n: int, which: str) -> list[Any]:
+    """mean, deviation, new_min, factor giving FANN's formula the scaler's affine map."""
+    from ..data.scaling import MinMaxScaler, StandardScaler  # here: data sits beside fann
+
+    if scaler is None:
+        return [np.zeros(n), np.ones(n), -np.ones(n), np.ones(n)]  # the identity
+    if isinstance(scaler, StandardScaler) and scaler.mean is not None and scaler.scale is not None:
+        mean, dev, low = scaler.mean, scaler.scale, -np.ones(n)
+    elif isinstance(scaler, MinMaxScaler) and scaler.data_min is not None and scaler.data_max is not None:
+        lo = scaler.feature_range[0]
+        # ((x - min) / dev + 1) * 1 + (lo - 1) = (x - min) * range / span + lo
+        mean, dev = scaler.data_min, 1.0 / scaler._factor(scaler.data_min, scaler.data_max)
+        low = np.full(n, lo - 1.0)
+    else:
+        raise ConfigError(
+            f"the {which} scaler ({type(scaler).__name__}) cannot be expressed by FANN's scaling; "
+            "only fitted standard and min-max scalers can."
+        )
+    params = [np.asarray(mean, dtype=np.float64), np.asarray(dev, dtype=np.float64), low,
+              np.ones(n)]
+    printed = [np.array([float(f"{np.float32(v):f}") for v in p]) for p in params]
+    dev = params[1]
+    errors = {  # in units of the scaled value: what the rounding moves x' by
+        "mean": np.abs(printed[0] - params[0]) / dev,
+        "deviation": np.abs(printed[1] - dev) / dev,
+        "new_min": np.abs(printed[2] - params[2]),
+    }
+    for name, err in errors.items():
+        if np.any(~(err <= SCALING_REL_TOL)):
+            raise ConfigError(
+                f"the {which} scaler's {name} cannot be stored exactly enough with FANN's "
+                f"6-decimal %f printing (it would move scaled values by up to {np.max(err):.2g}); "
+                "rescale the data so its deviations are not tiny, or keep the model as .nless."
+            )
+    return params
 
 
 @dataclass
