@@ -154,8 +154,8 @@ def _stroke_widths(tab: Page) -> list[str]:
 
 
 def test_spiral_trains_and_draws(tab: Page, tmp_path: Path) -> None:
-    # spiral without noise on 1000 points at a small learning rate: the test loss falls fast
-    tab.open("?dataset=moons&noise=0&n=1000&learning_rate=0.01&layers=8,8&activations=tanh,tanh&seed=0")
+    # the page's own defaults (400 points, noise 0.1, 2-8-8-1 tanh, Adam 0.01): spiral learns
+    tab.open("?dataset=moons")
     _pick_spiral(tab)
     tab.wait("() => document.querySelectorAll('#diagram path.w').length === 2*8 + 8*8 + 8")
     assert tab.state()["sizes"] == [2, 8, 8, 1]
@@ -181,6 +181,7 @@ def test_spiral_trains_and_draws(tab: Page, tmp_path: Path) -> None:
     tab.wait("(start) => { const t = window.playground.state.test_loss;"
              " return t.length > 1 && Math.min(...t.map(p => p[1])) < 0.85 * start; }", start_loss,
              timeout=120_000)
+    tab.wait("() => window.playground.state.metrics.test.accuracy >= 0.9", timeout=120_000)
     tab.page.click("#train")
     tab.wait("() => !window.playground.state.running && document.querySelector('#train').dataset.running === '0'")
     assert int(tab.page.inner_text("#epoch")) > 0
@@ -265,6 +266,32 @@ def test_upload_csv(tab: Page) -> None:
     assert not tab.page.locator("#ex-row-label").is_hidden()
 
 
+def test_diverging_run_shows_what_happened(tab: Page, tmp_path: Path) -> None:
+    # a regression table (identity output) with plain SGD at learning rate 10 blows up in a
+    # few steps; the page must stop and say so, not draw a grey picture
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 2))
+    rows = ["a,b,y"] + [f"{a:.4f},{b:.4f},{3 * a - b * b:.4f}" for a, b in X]
+    path = tmp_path / "regression.csv"
+    path.write_text("\n".join(rows) + "\n")
+    tab.open("?optimizer=sgd&learning_rate=10&layers=8&activations=identity")
+    tab.page.set_input_files("#csv", str(path))
+    tab.wait("() => document.querySelectorAll('#target option').length >= 3")
+    tab.page.select_option("#target", "y")
+    tab.page.click("#upload")
+    tab.wait("() => window.playground.config.dataset === 'upload' && window.playground.state.task === 'regression'")
+    tab.page.click("#train")
+    tab.wait("() => !!window.playground.state.message", timeout=60_000)
+    tab.wait("() => !window.playground.state.running && document.querySelector('#train').dataset.running === '0'")
+    box = tab.page.locator("#message")
+    assert box.is_visible()
+    text = box.inner_text()
+    assert "diverged" in text, text
+    assert "Lower the learning rate (now 10)" in text, text
+    assert "rmse" in tab.page.inner_text("#metrics").lower()  # the numbers are still drawn
+    tab.page.screenshot(path=str(tmp_path / "diverged.png"), full_page=True)
+
+
 def test_exports_load_back(tab: Page, tmp_path: Path) -> None:
     tab.open(SPIRAL)
     tab.page.click("#step")
@@ -317,3 +344,15 @@ def test_hide_controls(tab: Page) -> None:
     assert tab.page.locator("#datasets").is_hidden()
     assert tab.page.locator("#learning_rate").is_visible()
 
+
+
+def test_rateless_optimizers_grey_out_the_learning_rate(tab: Page) -> None:
+    tab.open("?optimizer=rprop")
+    tab.wait("() => window.playground.config && window.playground.config.optimizer === 'rprop'")
+    assert tab.page.locator("#learning_rate").is_disabled()
+    assert tab.page.locator("#schedule").is_disabled()
+    assert "adapts a step size per weight" in (tab.page.get_attribute("#learning_rate", "title") or "")
+    tab.page.select_option("#optimizer", "adam")
+    tab.wait("() => window.playground.config.optimizer === 'adam'")
+    assert tab.page.locator("#learning_rate").is_enabled()
+    assert "cosine" in tab.page.locator("#schedule option").all_inner_texts()

@@ -398,3 +398,155 @@ def test_cli_refuses_a_bad_data_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "binary" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_serves_a_data_file_and_opens_the_browser(tmp_path: Path) -> None:
+    """The real command in its own process: uvicorn on a loopback port, orchard.csv as the
+    starting data, and the URL handed to the browser named by $BROWSER (a script here)."""
+    import os
+    import signal
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    data = Path(__file__).parent / "data" / "orchard.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "neuronless", "playground", str(data),
+                             "--target", "harvest", "--port", str(port)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as resp:
+                    page = resp.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start in 60 s"
+                time.sleep(0.2)
+        assert "<html" in page.lower() or "<!doctype" in page.lower()
+        req = urllib.request.Request(base + "/api/session", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Origin": base})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = json.loads(resp.read())
+        assert body["config"]["dataset"] == "upload"  # the DATA file, not a built-in set
+        names = body["state"]["inputs"]
+        assert any(n.startswith("variety=") for n in names), names  # the text column, one-hot
+        while not opened.exists():
+            assert time.monotonic() < deadline, "the browser was not opened"
+            time.sleep(0.1)
+        assert opened.read_text().strip() == base + "/"
+        refused = urllib.request.Request(base + "/api/datasets", headers={"Host": "evil.test"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(refused, timeout=10)
+        assert err.value.code == 403
+        err.value.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert f"serving {base}/" in stderr
+    assert "warning" not in stderr  # loopback: no warning
+
+
+def test_cli_warns_when_not_loopback(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A non-loopback --host prints one warning before serving (uvicorn.run is replaced by a
+    recorder so the test never listens beyond this machine)."""
+    import uvicorn
+
+    from neuronless.cli import main
+
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: served.append((host, port)))
+    assert main(["playground", "--host", "0.0.0.0", "--port", "9999", "--no-browser"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: listening on 0.0.0.0" in err
+    assert served == [("0.0.0.0", 9999)]
+    assert main(["playground", "--host", "::1", "--port", "9998", "--no-browser"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_net_export_refuses_softmax_and_keeps_scaling(client: TestClient, tmp_path: Path) -> None:
+    from neuronless.fann import load_net
+
+    sid, _ = _session(client)
+    rows = ["a,b,k"] + [f"{i % 7},{i * 0.37:.2f},{'pqr'[i % 3]}" for i in range(60)]
+    assert _upload(client, sid, "\n".join(rows).encode(), target="k").status_code == 200
+    r = client.get(f"/api/{sid}/export/net")
+    assert r.status_code == 400
+    assert "softmax" in r.json()["error"]
+    assert ".net" in r.json()["error"]
+    rows = ["a,b,y"] + [f"{i % 7},{i * 0.37:.2f},{i * 1.5 + 3}" for i in range(60)]  # regression
+    assert _upload(client, sid, "\n".join(rows).encode(), target="y").status_code == 200
+    client.post(f"/api/{sid}/step", headers=ORIGIN)
+    path = tmp_path / "r.net"
+    path.write_bytes(client.get(f"/api/{sid}/export/net").content)
+    fnet = load_net(path, dtype=np.float64)
+    s = client.app.state.sessions.get(sid)  # type: ignore[attr-defined]
+    raw = s.prep.X[:10]
+    ours = s.run.model.target_scaler.inverse_transform(
+        s.run.model.net.forward(s.run.model.scaler.transform(raw)))
+    theirs = fnet.scaling.descale_output(fnet.run(fnet.scaling.scale_input(raw)))
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-4)  # FANN prints 6 decimals
+
+
+def test_unit_heatmaps_are_the_networks_outputs() -> None:
+    import base64
+
+    s = Session(check_config({**SMALL, "layers": [3, 2], "activations": ["relu", "tanh"]}))
+    for _ in range(20):
+        s.step()
+    grid = s.snapshot()["grid"]
+    x0, x1, y0, y1 = grid["extent"]
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 10), np.linspace(y0, y1, 10))
+    X = s.run.model.scaler.transform(np.column_stack([gx.ravel(), gy.ravel()]))
+    trace = s.run.model.net.trace(X)
+    for k, layer in enumerate(trace.layers):
+        for u, h in enumerate(grid["units"][k]):
+            q = np.frombuffer(base64.b64decode(h["q"]), dtype=np.int8)
+            expect = layer.a[:, u]
+            assert h["scale"] == pytest.approx(max(1.0, np.abs(expect).max()), rel=1e-5)
+            np.testing.assert_allclose(q / 127 * h["scale"], expect, atol=h["scale"] / 254 + 1e-9)
+
+
+@pytest.mark.parametrize("optimizer", CAPS["optimizers"])
+def test_every_optimizer_steps(client: TestClient, optimizer: str) -> None:
+    sid, body = _session(client, {**SMALL, "optimizer": optimizer, "schedule": "cosine"})
+    before = body["state"]["weights"]
+    for _ in range(3):
+        r = client.post(f"/api/{sid}/step", headers=ORIGIN)
+        assert r.status_code == 200, r.text
+    assert r.json()["state"]["steps"] == 3
+    assert r.json()["state"]["weights"] != before
+    s = client.app.state.sessions.get(sid)  # type: ignore[attr-defined]
+    if optimizer in CAPS["rateless"]:  # no learning rate, no schedule: the pipeline's rule
+        assert s.run.schedule is None
+    else:
+        assert s.run.schedule is not None
+
+
+@pytest.mark.parametrize("schedule", CAPS["schedules"])
+def test_every_schedule_is_the_pipelines(client: TestClient, schedule: str) -> None:
+    from neuronless.pipeline import Recipe
+    from neuronless.web.config import SCHEDULE_EPOCHS
+
+    sid, _ = _session(client, {**SMALL, "schedule": schedule, "learning_rate": 0.05})
+    s = client.app.state.sessions.get(sid)  # type: ignore[attr-defined]
+    ref = Recipe(schedule=schedule, learning_rate=0.05, epochs=SCHEDULE_EPOCHS).make_schedule()
+    assert ref is not None
+    assert [s.run.schedule(e) for e in (0, 7, 250)] == [ref(e) for e in (0, 7, 250)]
+    assert s.run.schedule(250) < 0.05

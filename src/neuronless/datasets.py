@@ -64,19 +64,23 @@ def xor() -> Dataset:
     return Dataset(X, np.array([0, 1, 1, 0], dtype=np.int64), list(XY), ["xor"])
 
 
-def two_spiral(n: int = 2 * SPIRAL_POINTS, noise: float = 0.0, seed: Seed = None) -> Dataset:
+def two_spiral(n: int = 2 * SPIRAL_POINTS, noise: float = 0.0, seed: Seed = None,
+               turns: float = SPIRAL_TURNS) -> Dataset:
     """Two interleaved spirals, one per class; the second arm is the first turned by 180°.
 
-    With ``n=194`` and no noise these are exactly the 2 × 97 points of Lang & Witbrock's
-    benchmark: point ``i`` of arm 0 is at angle ``i·π/16`` and radius ``6.5·(104 − i)/104``,
-    ``(x1, x2) = (r·sin θ, r·cos θ)``. Other ``n`` spread ``n // 2`` points over the same
-    three turns (arm 0 takes the odd one).
+    With ``n=194``, no noise and 3 turns these are exactly the 2 × 97 points of Lang &
+    Witbrock's benchmark: point ``i`` of arm 0 is at angle ``i·π/16`` and radius
+    ``6.5·(104 − i)/104``, ``(x1, x2) = (r·sin θ, r·cos θ)``. Other ``n`` spread ``n // 2``
+    points over the same radii (arm 0 takes the odd one); ``turns`` winds each arm that many
+    times (TensorFlow Playground's spiral has 1.75, a problem a small net learns in seconds).
     """
     _check_n(n, 2)
+    if not (isinstance(turns, (int, float)) and math.isfinite(turns) and turns > 0):
+        raise ConfigError(f"turns must be a positive number of turns per arm; got {turns!r}.")
     arms = []
     for k, m in enumerate((n - n // 2, n // 2)):
         s = np.linspace(0.0, 1.0, m)
-        angle = s * 2.0 * math.pi * SPIRAL_TURNS
+        angle = s * 2.0 * math.pi * turns
         radius = SPIRAL_RADIUS * (1.0 - (1.0 - SPIRAL_INNER) * s)
         arm = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
         arms.append(arm if k == 0 else -arm)

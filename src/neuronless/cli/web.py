@@ -9,6 +9,7 @@ until interrupted.
 from __future__ import annotations
 
 import argparse
+import csv
 import ipaddress
 import sys
 import threading
@@ -35,16 +36,22 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise DataError(f"the playground needs the web extra ({exc.name} is missing): pip "
                         "install 'neuronless[web]'.") from exc
+    from ..web.config import CAPS
     from ..web.upload import read_upload
 
     data = None
     if args.data is not None:
         path = Path(args.data)
+        cap = CAPS["upload_bytes"]
+        if path.is_file() and path.stat().st_size > cap:
+            raise DataError(f"{path} has {path.stat().st_size} bytes, more than the {cap} the "
+                            "playground takes (as for an upload); give it a sample of the rows.")
         raw = path.read_bytes()
         target = args.target
-        if target is None:
+        if target is None:  # the last column of the header row, read as CSV
             header = raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
-            target = header.rsplit(",", 1)[-1].strip().strip('"') if header else ""
+            names = next(csv.reader([header]), []) if header else []
+            target = names[-1].strip() if names else ""
         try:
             prep, text = read_upload(raw, path.name, target)
         except Exception as exc:  # one line, as every CLI mistake

@@ -22,17 +22,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..pipeline import RATELESS
+from ..pipeline import SCHEDULES as PIPELINE_SCHEDULES
 
 BUILTIN = ("circle", "xor", "gaussian", "spiral", "moons")
 #: the data set name of an uploaded CSV (accepted only by a session holding one)
 UPLOAD = "upload"
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "irprop-", "irprop+",
-              "rprop", "quickprop")
+              "rprop", "quickprop", "sarprop")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity", "leaky_relu", "elu", "softplus", "sin",
                "gaussian")
 LOSSES = ("mse", "binary_cross_entropy", "cross_entropy")
-SCHEDULES = ("cosine",)
-#: cosine annealing reaches 0 after this many epochs (the playground has no epoch budget)
+#: the pipeline's schedules (None, the constant rate, is the page's "constant")
+SCHEDULES: tuple[str, ...] = tuple(s for s in PIPELINE_SCHEDULES if s is not None)
+#: the epoch budget the schedules run over (the playground has no budget of its own)
 SCHEDULE_EPOCHS = 500
 
 #: every cap the server enforces, as ``GET /api/datasets`` reports them to the page
@@ -60,6 +63,7 @@ CAPS: dict[str, Any] = {
     "activations": list(ACTIVATIONS),
     "losses": list(LOSSES),
     "schedules": list(SCHEDULES),
+    "rateless": list(RATELESS),
 }
 _HIDE = re.compile(r"^[a-z_]{1,40}$")
 
@@ -76,7 +80,7 @@ class Config:
     activations: tuple[str, ...] = ("tanh", "tanh")
     loss: str | None = None
     optimizer: str = "adam"
-    learning_rate: float = 0.03
+    learning_rate: float = 0.01
     batch_size: int = 32
     l2: float = 0.0
     schedule: str | None = None

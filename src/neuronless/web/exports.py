@@ -38,10 +38,15 @@ def export_bytes(session: Session, fmt: str) -> bytes:
         try:
             if fmt == "nless":
                 model.save(path)
-            elif fmt == "net":
+            elif fmt == "net":  # the page's scaling goes into FANN's scale_* parameters
                 from ..fann import save_net
+                from ..fann.net import FannScaling
 
-                save_net(model.net, path)
+                scaling = None
+                if model.scaler is not None or model.target_scaler is not None:
+                    scaling = FannScaling.from_scalers(model.scaler, model.target_scaler,
+                                                       model.net.n_inputs, model.net.n_outputs)
+                save_net(model.net, path, scaling=scaling)
             else:
                 try:
                     from ..onnx import export

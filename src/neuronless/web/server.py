@@ -299,6 +299,7 @@ def create_app(host: str = "127.0.0.1", *, data: tuple[Prepared, str, str] | Non
         async def stream() -> Any:
             sent, frames, quiet = -1, 0, 0.0
             loop = asyncio.get_running_loop()
+            deadline = loop.time()
             while True:
                 began = loop.time()
                 if await request.is_disconnected():
@@ -314,8 +315,11 @@ def create_app(host: str = "127.0.0.1", *, data: tuple[Prepared, str, str] | Non
                     yield ": keep-alive\n\n"
                     quiet = 0.0
                 session.last_seen = pool.clock()
-                await asyncio.sleep(max(0.0, period - (loop.time() - began)))  # <= 30 frames/s
-                quiet += max(period, loop.time() - began)
+                # frames on a fixed beat of `period` (<= 30 a second): the time a snapshot took
+                # comes out of the wait, and a late frame starts the beat again from now
+                deadline = max(deadline + period, loop.time())
+                await asyncio.sleep(deadline - loop.time())
+                quiet += loop.time() - began
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

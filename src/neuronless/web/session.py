@@ -11,6 +11,7 @@ idle ones. Nothing here knows HTTP.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import math
@@ -27,7 +28,7 @@ from ..classification import one_hot
 from ..errors import ConfigError, NeuronlessError
 from ..explain import explain, render
 from ..model import Model, classification_metrics, regression_metrics
-from ..pipeline import Options, Prepared, Recipe, build_model, prepare
+from ..pipeline import RATELESS, Options, Prepared, Recipe, build_model, prepare
 from ..training import Trainer
 from .config import CAPS, SCHEDULE_EPOCHS, UPLOAD, Config
 from .data import builtin_table, split_rows
@@ -49,10 +50,13 @@ def prepare_builtin(config: Config) -> Prepared:
 
 
 def recipe_of(config: Config) -> Recipe:
+    """The pipeline's recipe for a config; Rprop and SARPROP take no rate and no schedule."""
     hidden: str | tuple[str, ...] = config.activations if config.layers else "tanh"
+    rateless = config.optimizer in RATELESS
     return Recipe(layers=config.layers, hidden=hidden, optimizer=config.optimizer,
-                  learning_rate=config.learning_rate, batch_size=config.batch_size,
-                  l2=config.l2, schedule=config.schedule, epochs=SCHEDULE_EPOCHS,
+                  learning_rate=None if rateless else config.learning_rate,
+                  batch_size=config.batch_size, l2=config.l2,
+                  schedule=None if rateless else config.schedule, epochs=SCHEDULE_EPOCHS,
                   scale="standard")
 
 
@@ -117,7 +121,7 @@ class Run:
             return float(self.trainer.loss.value(self.model.net.forward(X), Y))
 
 
-def decimate(curve: list[tuple[int, float]], limit: int) -> list[list[float]]:
+def decimate(curve: list[tuple[int, float]], limit: int) -> list[list[float | None]]:
     """At most ``limit`` points of ``curve``, evenly spaced, first and last kept."""
     if len(curve) > limit:
         idx = np.unique(np.linspace(0, len(curve) - 1, limit).round().astype(int))
@@ -125,8 +129,23 @@ def decimate(curve: list[tuple[int, float]], limit: int) -> list[list[float]]:
     return [[e, _finite(v)] for e, v in curve]
 
 
-def _finite(v: float) -> float:
-    return float(v) if math.isfinite(v) else 0.0
+def _finite(v: float) -> float | None:
+    """A number for JSON; None (null: the page says "not finite") for NaN and infinities."""
+    return float(v) if math.isfinite(v) else None
+
+
+def heatmap(values: Array) -> dict[str, Any]:
+    """One unit's outputs over the grid, 8 bits a cell: ``value ~= q / 127 * scale``.
+
+    ``scale`` is ``max(1, max |value|)`` (what the page divides by to colour it) and ``q`` the
+    cells' signed bytes, base64; at most ``scale / 254`` from the value, far below a colour
+    step, and a few times smaller and faster to send than the numbers written out.
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=1e300,
+                      neginf=-1e300)
+    scale = max(1.0, float(np.abs(v).max(initial=0.0)))
+    q = np.rint(v * (127.0 / scale)).astype(np.int8)
+    return {"scale": round(scale, 6), "q": base64.b64encode(q.tobytes()).decode("ascii")}
 
 
 def _json_array(a: Array, digits: int = 5) -> Any:
@@ -310,9 +329,11 @@ class Session:
             cached = self._snapshot
             if cached is not None and cached[0] == self.version:
                 return cached[1]
-            text = json.dumps(self.snapshot(), separators=(",", ":"))
-            self._snapshot = (self.version, text)
-            return text
+            version, snap = self.version, self.snapshot()
+        text = json.dumps(snap, separators=(",", ":"))  # outside the lock: training goes on
+        with self.lock:
+            self._snapshot = (version, text)
+        return text
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock, np.errstate(all="ignore"):  # a diverged net's numbers are capped below
@@ -356,9 +377,8 @@ class Session:
             m = classification_metrics(t, p, list(range(k)))
             return {"accuracy": m["accuracy"], "confusion": m["confusion"].tolist(),
                     "labels": [str(c) for c in model.labels.classes]}
-        if not np.isfinite(p).all():
-            return {}
-        m2 = regression_metrics(t, p)
+        with np.errstate(all="ignore"):
+            m2 = regression_metrics(t, p)
         return {"r2": _finite(m2["r2"]), "rmse": _finite(m2["rmse"])}
 
     def extent(self) -> list[float]:
@@ -402,7 +422,7 @@ class Session:
             output = _json_array(out[:, 0], 4)
         else:
             output = _json_array(out, 3)
-        units = [[_json_array(layer.a[:, u], 3) for u in range(layer.a.shape[1])]
+        units = [[heatmap(layer.a[:, u]) for u in range(layer.a.shape[1])]
                  for layer in trace.layers]
         return {"size": size, "extent": [x0, x1, y0, y1], "output": output, "units": units}
 

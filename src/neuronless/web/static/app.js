@@ -5,12 +5,6 @@
 "use strict";
 
 (() => {
-  const FALLBACK = {
-    optimizers: ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "irprop-", "irprop+", "quickprop", "sarprop"],
-    activations: ["tanh", "relu", "sigmoid", "linear"],
-    losses: ["mse", "binary_cross_entropy", "cross_entropy"],
-    schedules: ["step_decay", "exponential", "inverse_scaling", "cosine"],
-  };
   const URL_KEYS = ["dataset", "noise", "train_fraction", "n", "layers", "activations", "loss", "optimizer",
     "learning_rate", "batch_size", "l2", "schedule", "seed", "grid", "plane", "hide"];
   const LIST_KEYS = new Set(["layers", "activations", "hide", "plane"]);
@@ -78,14 +72,9 @@
   }
 
   // ---------- choices from the server's caps ----------
-  function choices(name) {
-    const caps = pg.caps || {};
-    for (const key of [name, name.replace(/s$/, ""), name.replace(/es$/, "")]) {
-      let v = caps[key];
-      if (v && !Array.isArray(v) && typeof v === "object") v = v.choices || v.names || v.values || v.options;
-      if (Array.isArray(v) && v.length) return v.map(String);
-    }
-    return FALLBACK[name];
+  function choices(name) { // the lists GET /api/datasets sends under caps
+    const v = (pg.caps || {})[name];
+    return Array.isArray(v) ? v.map(String) : [];
   }
   function fillSelect(sel, items, withDefault) {
     sel.textContent = "";
@@ -100,7 +89,12 @@
     $("learning_rate").value = c.learning_rate ?? "";
     $("batch_size").value = c.batch_size ?? "";
     $("l2").value = c.l2 ?? 0;
-    $("schedule").value = scheduleName(c.schedule);
+    $("schedule").value = c.schedule ?? "";
+    const rateless = choices("rateless").includes(c.optimizer); // Rprop, SARPROP: a step per weight
+    for (const id of ["learning_rate", "schedule"]) {
+      $(id).disabled = rateless;
+      $(id).title = rateless ? `${c.optimizer} adapts a step size per weight: it has no learning rate or schedule` : "";
+    }
     $("loss").value = c.loss ?? "";
     $("seed").value = c.seed ?? 0;
     $("noise").value = c.noise ?? 0; $("noise-out").textContent = Number(c.noise ?? 0).toFixed(2);
@@ -115,11 +109,6 @@
     applyHide(c.hide || []);
     updateURL();
     updateExports();
-  }
-  function scheduleName(s) {
-    if (s == null) return "";
-    if (typeof s === "string") return s;
-    return s.name || s.kind || "";
   }
   function applyHide(hide) {
     for (const el of document.querySelectorAll(".hidden-ctl")) el.classList.remove("hidden-ctl");
@@ -156,8 +145,7 @@
   function configToParams(c) {
     const p = new URLSearchParams();
     for (const k of URL_KEYS) {
-      let v = c[k];
-      if (k === "schedule") v = scheduleName(v);
+      const v = c[k];
       if (v === undefined) continue;
       if (Array.isArray(v)) { if (k === "hide" && !v.length) continue; p.set(k, v.join(",")); }
       else p.set(k, v === null ? "" : String(v));
@@ -193,7 +181,6 @@
     const c = t >= 0 ? POS : NEG, a = Math.abs(t);
     return [MID[0] + (c[0] - MID[0]) * a, MID[1] + (c[1] - MID[1]) * a, MID[2] + (c[2] - MID[2]) * a];
   }
-  const flat = (a) => (Array.isArray(a) && Array.isArray(a[0]) ? a.flat(Infinity) : a || []);
 
   // grid value at column i (x, left to right) and row j (y, top = ymax) of a size x size grid
   // listed row by row from ymin upwards.
@@ -321,10 +308,10 @@
         const cv = layout.units[L][u];
         if (cv.width !== size) { cv.width = size; cv.height = size; }
         const ctx = cv.getContext("2d");
-        let vals = L - offset >= 0 ? units[L - offset] && units[L - offset][u] : null;
+        const packed = L - offset >= 0 ? units[L - offset] && units[L - offset][u] : null;
+        let vals = packed ? unpack(packed) : null;
         if (!vals && L === 0) vals = inputPlane(size, u, (pg.config && pg.config.plane) || [0, 1]);
         if (!vals) continue;
-        vals = flat(vals);
         let m = 0;
         for (const v of vals) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
         m = Math.max(m, 1e-9);
@@ -332,6 +319,11 @@
         paintGrid(ctx, vals, size, (v) => mix(v / norm));
       }
     }
+  }
+  function unpack(h) { // a unit's heatmap: signed bytes (base64), value = q / 127 * scale
+    const bytes = atob(h.q), out = new Float32Array(bytes.length), k = h.scale / 127;
+    for (let i = 0; i < bytes.length; i++) { const q = bytes.charCodeAt(i); out[i] = (q > 127 ? q - 256 : q) * k; }
+    return out;
   }
   const planeCache = {};
   function inputPlane(size, u, plane) {
@@ -383,8 +375,7 @@
     const range = outputRange(s);
     const size = g.size;
     if (off.width !== size) { off.width = size; off.height = size; }
-    const vals = Array.isArray(g.output[0]) && g.output.length === size && !Array.isArray(g.output[0][0]) && s.sizes[s.sizes.length - 1] === 1 ? g.output.flat() : (Array.isArray(g.output[0]) && Array.isArray(g.output[0][0]) ? g.output.flat() : g.output);
-    paintGrid(off.getContext("2d"), vals, size, (v) => valueColor(s, range, v));
+    paintGrid(off.getContext("2d"), g.output, size, (v) => valueColor(s, range, v));
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(off, 0, 0, W, H);
     const [x0, x1, y0, y1] = g.extent;
@@ -420,15 +411,18 @@
     for (const [pts, color, lw] of series) {
       if (!pts.length) continue;
       ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = lw;
-      pts.forEach(([x, y], i) => {
+      let open = false; // a null (not finite) loss breaks the line
+      for (const [x, y] of pts) {
+        if (y == null) { open = false; continue; }
         const X = (x / xmax) * (W - 4) + 2, Y = H - 4 - ((Math.min(y, ymax) - ymin) / (ymax - ymin)) * (H - 10);
-        if (i) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
-      });
+        if (open) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
+        open = true;
+      }
       ctx.stroke();
     }
-    const last = (a) => (a && a.length ? a[a.length - 1][1] : null);
-    $("train-loss").textContent = last(s.train_loss) == null ? "\u2013" : fmt(last(s.train_loss));
-    $("test-loss").textContent = last(s.test_loss) == null ? "\u2013" : fmt(last(s.test_loss));
+    const last = (a) => (!a || !a.length ? "\u2013" : a[a.length - 1][1] == null ? "not finite" : fmt(a[a.length - 1][1]));
+    $("train-loss").textContent = last(s.train_loss);
+    $("test-loss").textContent = last(s.test_loss);
   }
   function drawMetrics(s) {
     const box = $("metrics"), m = s.metrics || {};
@@ -437,7 +431,7 @@
     for (const set of ["train", "test"]) {
       const part = m[set] || {};
       const bits = [];
-      for (const [k, v] of Object.entries(part)) if (typeof v === "number") bits.push(`${k === "r2" ? "R\u00b2" : k === "rmse" ? "RMSE" : k} ${k === "accuracy" ? (100 * v).toFixed(1) + " %" : fmt(v)}`);
+      for (const [k, v] of Object.entries(part)) if (typeof v === "number" || v === null) bits.push(`${k === "r2" ? "R\u00b2" : k === "rmse" ? "RMSE" : k} ${v === null ? "not finite" : k === "accuracy" ? (100 * v).toFixed(1) + " %" : fmt(v)}`);
       if (bits.length) rows.push(`${set}: ${bits.join(", ")}`);
     }
     for (const r of rows) { const d = document.createElement("div"); d.textContent = r; box.append(d); }
