@@ -307,8 +307,9 @@ def test_exports_load_back(client: TestClient, tmp_path: Path) -> None:
     assert client.get(f"/api/{sid}/export/exe").status_code == 404
 
 
-def test_script_reproduces_the_run(client: TestClient, tmp_path: Path) -> None:
-    sid, _ = _session(client, {**SMALL, "schedule": "cosine"})
+@pytest.mark.parametrize("optimizer", ["adam", "rprop", "sarprop", "incremental", "batch"])
+def test_script_reproduces_the_run(client: TestClient, tmp_path: Path, optimizer: str) -> None:
+    sid, _ = _session(client, {**SMALL, "schedule": "cosine", "optimizer": optimizer})
     for _ in range(4):
         client.post(f"/api/{sid}/step", headers=ORIGIN)
     client.post(f"/api/{sid}/weight", json={"layer": 0, "row": 0, "col": 1, "value": -2.0},
@@ -537,6 +538,8 @@ def test_every_optimizer_steps(client: TestClient, optimizer: str) -> None:
         assert s.run.schedule is None
     else:
         assert s.run.schedule is not None
+    n_train = len(s.run.train_rows)
+    assert s.run.batch_size == {"incremental": 1, "batch": n_train}.get(optimizer, 10)
 
 
 @pytest.mark.parametrize("schedule", CAPS["schedules"])

@@ -29,7 +29,7 @@ BUILTIN = ("circle", "xor", "gaussian", "spiral", "moons")
 #: the data set name of an uploaded CSV (accepted only by a session holding one)
 UPLOAD = "upload"
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "irprop-", "irprop+",
-              "rprop", "quickprop", "sarprop")
+              "rprop", "quickprop", "sarprop", "incremental", "batch")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity", "leaky_relu", "elu", "softplus", "sin",
                "gaussian")
 LOSSES = ("mse", "binary_cross_entropy", "cross_entropy")
@@ -64,6 +64,7 @@ CAPS: dict[str, Any] = {
     "losses": list(LOSSES),
     "schedules": list(SCHEDULES),
     "rateless": list(RATELESS),
+    "own_batch": ["incremental", "batch"],
 }
 _HIDE = re.compile(r"^[a-z_]{1,40}$")
 

@@ -67,7 +67,7 @@ as playground-run.nless. Written by `neuronless playground`.
 
 import numpy as np
 
-from neuronless.pipeline import Options, Recipe, build_model, prepare
+from neuronless.pipeline import RATELESS, Options, Recipe, build_model, prepare
 from neuronless.training import Trainer
 from neuronless.web.data import builtin_table, split_rows
 from neuronless.web.session import encode_targets
@@ -79,16 +79,22 @@ EDITS = {edits!r}
 {data}
 train_rows, test_rows = split_rows(len(prep.targets), CONFIG["train_fraction"], CONFIG["seed"])
 layers = tuple(CONFIG["layers"])
+# FANN's incremental and batch modes are SGD on one row or on every training row
+optimizer = {{"incremental": "sgd", "batch": "sgd"}}.get(CONFIG["optimizer"], CONFIG["optimizer"])
+batch_size = {{"incremental": 1, "batch": len(train_rows)}}.get(CONFIG["optimizer"],
+                                                              CONFIG["batch_size"])
+rateless = CONFIG["optimizer"] in RATELESS  # Rprop, SARPROP: no learning rate, no schedule
 recipe = Recipe(layers=layers, hidden=tuple(CONFIG["activations"]) if layers else "tanh",
-                optimizer=CONFIG["optimizer"], learning_rate=CONFIG["learning_rate"],
-                batch_size=CONFIG["batch_size"], l2=CONFIG["l2"], schedule=CONFIG["schedule"],
+                optimizer=optimizer, learning_rate=None if rateless else CONFIG["learning_rate"],
+                batch_size=batch_size, l2=CONFIG["l2"],
+                schedule=None if rateless else CONFIG["schedule"],
                 epochs={schedule_epochs}, scale="standard")
 model = build_model(prep, recipe, Options(loss=CONFIG["loss"], seed=CONFIG["seed"],
                                           dtype=np.float64), train_rows)
 X = np.ascontiguousarray(model.scaler.transform(prep.X[train_rows]), dtype=np.float64)
 Y = encode_targets(model, prep.targets[train_rows])
 trainer = Trainer(model.net, CONFIG["loss"], recipe.make_optimizer(),
-                  batch_size=CONFIG["batch_size"], l2=CONFIG["l2"])
+                  batch_size=batch_size, l2=CONFIG["l2"])
 schedule = recipe.make_schedule()
 rng = np.random.default_rng(CONFIG["seed"])
 order, cursor, epoch, edits = rng.permutation(len(train_rows)), 0, 0, list(EDITS)
@@ -98,7 +104,7 @@ for step in range(STEPS + 1):
         model.net.weights[layer][row, col] = value
     if step == STEPS:
         break
-    batch = order[cursor:cursor + CONFIG["batch_size"]]
+    batch = order[cursor:cursor + batch_size]
     lr = schedule(epoch) if schedule is not None else None
     with np.errstate(all="ignore"):
         trainer.step(X[batch], Y[batch], learning_rate=lr)

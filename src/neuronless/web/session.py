@@ -49,13 +49,25 @@ def prepare_builtin(config: Config) -> Prepared:
     return prepare(table, "label", task="classification")
 
 
-def recipe_of(config: Config) -> Recipe:
+#: FANN's two plain gradient-descent modes, as SGD with their own batch: one pattern at a time
+#: (``incremental``) or every training row (``batch``, 0 here)
+FANN_SGD = {"incremental": 1, "batch": 0}
+
+
+def batch_size_of(config: Config, n_train: int) -> int:
+    """The mini-batch a config trains on: its ``batch_size``, or FANN's mode's."""
+    fixed = FANN_SGD.get(config.optimizer)
+    return config.batch_size if fixed is None else fixed or n_train
+
+
+def recipe_of(config: Config, n_train: int) -> Recipe:
     """The pipeline's recipe for a config; Rprop and SARPROP take no rate and no schedule."""
     hidden: str | tuple[str, ...] = config.activations if config.layers else "tanh"
     rateless = config.optimizer in RATELESS
-    return Recipe(layers=config.layers, hidden=hidden, optimizer=config.optimizer,
+    optimizer = "sgd" if config.optimizer in FANN_SGD else config.optimizer
+    return Recipe(layers=config.layers, hidden=hidden, optimizer=optimizer,
                   learning_rate=None if rateless else config.learning_rate,
-                  batch_size=config.batch_size, l2=config.l2,
+                  batch_size=batch_size_of(config, n_train), l2=config.l2,
                   schedule=None if rateless else config.schedule, epochs=SCHEDULE_EPOCHS,
                   scale="standard")
 
@@ -77,13 +89,14 @@ class Run:
         self.prep, self.config = prep, config
         self.train_rows, self.test_rows = split_rows(len(prep.targets), config.train_fraction,
                                                      config.seed)
-        recipe = recipe_of(config)
+        recipe = recipe_of(config, len(self.train_rows))
+        self.batch_size = int(recipe.batch_size or len(self.train_rows))
         opts = Options(loss=config.loss, seed=config.seed, dtype=np.float64)
         self.model = build_model(prep, recipe, opts, self.train_rows)
         self.X_train, self.Y_train = self.inputs(self.train_rows)
         self.X_test, self.Y_test = self.inputs(self.test_rows)
         self.trainer = Trainer(self.model.net, config.loss, recipe.make_optimizer(),
-                               batch_size=config.batch_size, l2=config.l2)
+                               batch_size=self.batch_size, l2=config.l2)
         self.schedule = recipe.make_schedule()
         self.rng = np.random.default_rng(config.seed)
         self.order = self.rng.permutation(len(self.train_rows))
@@ -99,7 +112,7 @@ class Run:
 
     def step(self) -> float:
         """One mini-batch of the current epoch's shuffle; a new shuffle after the last one."""
-        batch = self.order[self.cursor:self.cursor + self.config.batch_size]
+        batch = self.order[self.cursor:self.cursor + self.batch_size]
         lr = self.schedule(self.epoch) if self.schedule is not None else None
         loss = self.trainer.step(self.X_train[batch], self.Y_train[batch], learning_rate=lr)
         self.steps += 1

@@ -95,6 +95,9 @@
       $(id).disabled = rateless;
       $(id).title = rateless ? `${c.optimizer} adapts a step size per weight: it has no learning rate or schedule` : "";
     }
+    const ownBatch = choices("own_batch").includes(c.optimizer); // FANN's incremental (1) and batch (all)
+    $("batch_size").disabled = ownBatch;
+    $("batch_size").title = ownBatch ? `FANN's ${c.optimizer} mode trains on ${c.optimizer === "batch" ? "every training row" : "one row"} at a time` : "";
     $("loss").value = c.loss ?? "";
     $("seed").value = c.seed ?? 0;
     $("noise").value = c.noise ?? 0; $("noise-out").textContent = Number(c.noise ?? 0).toFixed(2);
