@@ -404,7 +404,8 @@ HOSTILE = [
     ("neuron count", lambda t: _replace_line(t, "layer_sizes", "3 5 2 "), "declare 10 neurons"),
     ("algorithm", lambda t: _replace_line(t, "training_algorithm", "9"), "0-4"),
     ("activation", lambda t: t.replace("(3, 5, ", "(3, 42, "), "unknown"),
-    ("gaussian_stepwise", lambda t: t.replace("(3, 5, ", "(3, 9, "), "GAUSSIAN_STEPWISE"),
+    ("float32 overflow", lambda t: re.sub(r"(connections[^=]*=\(\d+, )[^)]+", r"\g<1>1e308", t),
+     r"connection 0 \(from neuron \d+\) has weight 1e\+308, outside float32's range.*dtype=float64"),
     ("source out of range", lambda t: t.replace("connections (connected_to_neuron, weight)=(0,",
                                                 "connections (connected_to_neuron, weight)=(99,"),
      "out of range"),
@@ -476,3 +477,46 @@ def test_fuzzed_files_raise_only_model_format_error(tmp_path_factory, data):
     except ModelFormatError:
         return
     assert fnet.network.n_inputs >= 1  # what survives mutation is a usable net
+
+
+@pytest.mark.parametrize("lib_kind", ["float", "double"])
+def test_gaussian_stepwise_file_runs_as_fann_run(request, tmp_path, lib_kind):
+    lib = request.getfixturevalue(f"libfann_{lib_kind}")
+    dtype = np.float32 if lib_kind == "float" else np.float64
+    ann = make(lib, "standard", [3, 6, 2], 4)
+    ann.set_activation(1, 2, 9, 0.5)  # GAUSSIAN_STEPWISE in the hidden layer and the output
+    ann.set_activation(2, 0, 9, 0.5)
+    ann.save(tmp_path / "gs.net")
+    fnet = load_net(tmp_path / "gs.net", dtype=dtype)
+    X = inputs(3, dtype, 5)
+    ref = ann.run_many(X)
+    np.testing.assert_array_equal(ref[:, 0], 0.0)
+    tol = FLOAT_TOL if lib_kind == "float" else DOUBLE_TOL
+    np.testing.assert_allclose(fnet.run(X), ref, **tol)
+    save_net(fnet, tmp_path / "back.net")
+    assert (tmp_path / "back.net").read_bytes() == (tmp_path / "gs.net").read_bytes()
+
+
+def test_weight_beyond_float32_loads_as_float64_when_asked(tmp_path):
+    text = re.sub(r"(connections[^=]*=\(\d+, )[^)]+", r"\g<1>1e308", _good_text(tmp_path))
+    path = tmp_path / "big.net"
+    path.write_text(text)
+    with pytest.raises(ModelFormatError, match="outside float32's range"):
+        load_net(path)
+    fnet = load_net(path, dtype=np.float64)
+    assert fnet.network.params.max() == 1e308
+    assert np.isfinite(fnet.network.params).all()
+
+
+def test_info_notes_gaussian_stepwise(libfann_double, tmp_path, capsys):
+    from neuronless.cli import main
+
+    ann = make(libfann_double, "standard", [2, 3, 1], 1)
+    ann.set_activation(1, 0, 9, 0.5)
+    ann.save(tmp_path / "gs.net")
+    assert main(["convert", str(tmp_path / "gs.net"), str(tmp_path / "gs.nless")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "gs.nless")]) == 0
+    out = capsys.readouterr().out
+    assert "GAUSSIAN_STEPWISE (enum 9) was never implemented" in out
+

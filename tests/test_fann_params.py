@@ -96,8 +96,8 @@ def test_translation_round_trips_every_fann_function(enum: int) -> None:
 
 
 def test_translation_errors() -> None:
-    with pytest.raises(ConfigError, match="never implemented"):
-        to_neuronless(9, 0.5)
+    assert to_neuronless(9, 0.5) == ("gaussian_stepwise", 0.5)  # libfann: always 0
+    assert to_fann("gaussian_stepwise", 0.5) == (9, 0.5)
     with pytest.raises(ConfigError, match="out of range"):
         to_neuronless(20, 0.5)
     with pytest.raises(ConfigError, match="has no FANN equivalent"):

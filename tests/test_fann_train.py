@@ -612,3 +612,20 @@ def test_cli_fann_flag_conflicts_are_one_line(tmp_path, iris_csv, capsys, extra,
     assert len(err) == 1, err
     assert message in err[0]
     assert not out.exists()
+
+
+# GAUSSIAN_STEPWISE (enum 9) was never implemented: libfann outputs 0 and trains it with
+# derivative 0; a hidden layer holding some of them must train exactly as libfann does
+MIX_STEPWISE_GAUSSIAN = ([[("sigmoid_symmetric", 0.5), ("gaussian_stepwise", 0.5),
+                           ("elliot", 1.0)]], [("sigmoid", 0.5), ("gaussian_stepwise", 0.7)])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_gaussian_stepwise_neurons_train_as_libfann(libfann_double, algorithm):
+    p = FannParams(training_algorithm=algorithm, train_error_function="linear",
+                   learning_rate=0.3)
+    ann, net, _, X, _ = compare_epochs(libfann_double, MIX_STEPWISE_GAUSSIAN, p, 8, rtol=1e-10)
+    out = net.forward(X)
+    assert np.all(out[:, 1] == 0.0)  # the output neuron that is GAUSSIAN_STEPWISE
+    np.testing.assert_array_equal(ann.run_many(X)[:, 1], 0.0)
+

@@ -136,6 +136,11 @@ def _info(args: argparse.Namespace) -> int:
             parts.append(f"seed {meta['seed']}")
         print("training: " + ", ".join(parts))
     _info_fann(meta)
+    if any("gaussian_stepwise" in {a.name for a in (layer.per_neuron or (layer.uniform,)) if a}
+           for layer in net.layers):
+        from ..fann.activations import GAUSSIAN_STEPWISE_NOTE
+
+        print(f"note: {GAUSSIAN_STEPWISE_NOTE}")
     return 0
 
 

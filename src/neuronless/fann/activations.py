@@ -31,8 +31,9 @@ later ``fann_compatible`` mode:
 * ELLIOT(_SYMMETRIC): ``s / (2 (1 + |sum|)^2)`` (``s / (1 + |sum|)^2``): exact.
 * SIN/COS(_SYMMETRIC): ``s cos(s sum)`` etc.: the steepness is applied twice inside.
 * The forward pass clamps ``sum`` to ``[-150/s, 150/s]`` before ``f`` (float/double builds).
-* GAUSSIAN_STEPWISE (enum 9) is always 0, declared "not implemented"; it is in
-  :data:`FANN_ACTIVATIONS` to keep the numbering but is not registered.
+* GAUSSIAN_STEPWISE (enum 9), declared "not implemented", outputs 0 in ``fann_run`` and has
+  derivative 0; registered as ``gaussian_stepwise`` doing exactly that, so a ``.net`` file that
+  libfann runs loads and runs the same (``neuronless info`` says so).
 * LINEAR_PIECE_RECT(_LEAKY) (18, 19) exist only in FANN's development HEAD.
 """
 
@@ -247,8 +248,7 @@ COS = Activation(
 )
 
 #: FANN's ``fann_activationfunc_enum`` in order, lower case: index = the number in a .net file.
-#: Every name resolves with :func:`~neuronless.activations.get_activation` except
-#: ``"gaussian_stepwise"`` (FANN declares it not implemented).
+#: Every name resolves with :func:`~neuronless.activations.get_activation`.
 FANN_ACTIVATIONS: list[str] = [
     "linear",
     "threshold",
@@ -276,7 +276,16 @@ FANN_ACTIVATIONS: list[str] = [
 #: defined on another scale (FANN's SIGMOID is 1 / (1 + exp(-2x))); 1 for every other name.
 FANN_STEEPNESS_SCALE: dict[str, float] = {"sigmoid": 2.0}
 
+GAUSSIAN_STEPWISE = Activation(
+    "gaussian_stepwise", f=lambda x: np.zeros_like(x), df=_zero_df, output_range=(0.0, 0.0)
+)
+#: what ``neuronless info`` says of a network with a GAUSSIAN_STEPWISE neuron
+GAUSSIAN_STEPWISE_NOTE = ("FANN's GAUSSIAN_STEPWISE (enum 9) was never implemented: libfann "
+                          "2.2 outputs 0 for it and trains it with derivative 0, and so does "
+                          "neuronless")
+
 FANN_REGISTERED = (
+    GAUSSIAN_STEPWISE,
     THRESHOLD,
     THRESHOLD_SYMMETRIC,
     SIGMOID_STEPWISE,

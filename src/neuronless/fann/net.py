@@ -416,6 +416,7 @@ def _parse(text: str, dtype: DTypeLike) -> FannNet:
     top = _topology(values["network_type"], values["connection_rate"], layer_sizes, neurons,
                     connections)
     params = _params(values, funcs, steeps)
+    _check_range(top, dtype)
     return FannNet(to_network(top, dtype), params, scaling, version, decimal_point, top)
 
 
@@ -458,6 +459,27 @@ def _connections(lines: _Lines, fixed: bool, mult: int) -> tuple[Array, Array]:
     if fixed and any(not re.fullmatch(_INT, w) for w in w_s):
         raise _Bad(f"line {lines.i}, 'connections': fixed-point weights must be integers")
     return np.array(src_s, dtype=np.int64), np.array(w_s, dtype=np.float64) / mult
+
+
+def _check_range(top: FannTopology, dtype: DTypeLike) -> None:
+    """Every weight and steepness must be finite in the network's dtype: libfann's float build
+    would read ``1e308`` as infinity; here it is one error naming the connection."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return
+    big = float(np.finfo(dt).max)
+    for what, values in (("weight", top.weights), ("steepness", top.steepness)):
+        bad = np.flatnonzero(~(np.abs(values) <= big))
+        if len(bad):
+            k = int(bad[0])
+            where = f"connection {k} (from neuron {int(top.sources[k])})" if what == "weight" \
+                else f"neuron {k}"
+            if not np.isfinite(values[k]):
+                raise _Bad(f"{where} has {what} {float(values[k])}, not a finite number: fix "
+                           "the file")
+            other = " or load it with dtype=float64" if dt.itemsize < 8 else ""
+            raise _Bad(f"{where} has {what} {float(values[k]):g}, outside {dt.name}'s range "
+                       f"(|x| <= {big:.4g}; {len(bad)} value(s) are): fix the file{other}")
 
 
 def _groups(text: str, pattern: re.Pattern[str], message: str) -> list[list[str]]:
@@ -548,5 +570,6 @@ def _parse_11(lines: _Lines, dtype: DTypeLike) -> FannNet:
         funcs[starts[1] : starts[-2]], steep[starts[1] : starts[-2]] = act_h, s_h
         funcs[starts[-2] :], steep[starts[-2] :] = act_o, s_o
     top = _topology(ntype, rate, layer_sizes, (counts, funcs, steep), (src, w))
+    _check_range(top, dtype)
     return FannNet(to_network(top, dtype), FannParams(learning_rate=lr), None, "FANN_FLO_1.1",
                    None, top)

@@ -166,11 +166,6 @@ def to_neuronless(function: int | str, steepness: float) -> tuple[str, float]:
     ('tanh', 0.5)
     """
     name = fann_name(function)
-    if name == "gaussian_stepwise":
-        raise ConfigError(
-            "FANN's GAUSSIAN_STEPWISE (enum 9) was never implemented by FANN (it always "
-            "outputs 0); neuronless cannot run it. Choose another activation function."
-        )
     ours = get_activation(name).name
     return ours, float(steepness) * FANN_STEEPNESS_SCALE.get(name, 1.0)
 
@@ -185,8 +180,6 @@ def to_fann(name: str, steepness: float) -> tuple[int, float]:
     """
     ours = get_activation(name).name
     for enum, fname in enumerate(FANN_ACTIVATIONS):
-        if fname == "gaussian_stepwise":
-            continue
         if get_activation(fname).name == ours:
             return enum, float(steepness) / FANN_STEEPNESS_SCALE.get(fname, 1.0)
     fann_names = ", ".join(a for a in FANN_ACTIVATIONS if a != "gaussian_stepwise")
