@@ -35,7 +35,7 @@ CONFIGS: dict[str, dict] = {
 SGDM = {"name": "sgdm", "lr": 0.01, "momentum": 0.9}
 ADAM = {"name": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 def make_data(cfg: dict, seed: int = 2024):

@@ -15,7 +15,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "neuronless"
-CORE = ["network", "workspace", "backprop", "gradcheck", "sensitivity", "optimizers"]
+CORE = ["network", "workspace", "backprop", "gradcheck", "sensitivity", "optimizers", "fused"]
 LEAVES = ["activations", "losses", "layers", "errors"]
 
 

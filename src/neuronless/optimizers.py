@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from . import fused
 from .errors import ConfigError
 
 Array = NDArray[Any]
@@ -144,6 +145,9 @@ class Momentum:
         lr = self.learning_rate if learning_rate is None else learning_rate
         state.t += 1
         v = state.arrays["velocity"]
+        if fused.use_fused(params):  # one multi-threaded pass, bitwise the same result
+            fused.momentum(params, grads, v, self.momentum, lr)
+            return
         v *= self.momentum
         grads *= lr
         v -= grads
@@ -222,6 +226,9 @@ class Adam:
         step_size = lr * (1.0 - b1) / ((1.0 - b1**t) * r)
         eps = self.eps / r
         m, v, s = state.arrays["m"], state.arrays["v"], state.arrays["scratch"]
+        if fused.use_fused(params):  # one multi-threaded pass, bitwise the same result
+            fused.adam(params, grads, m, v, b1, b2, step_size, eps)
+            return
         m *= b1  # m' = b1 m' + g
         m += grads
         np.multiply(grads, grads, out=grads)  # v' = b2 v' + g^2

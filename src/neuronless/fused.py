@@ -1,0 +1,88 @@
+"""Fused, multi-threaded optimizer updates for large parameter vectors (numba, lazily).
+
+Contract: :func:`adam` and :func:`momentum` do in one pass over the parameters, split over
+numba's threads, exactly what :class:`~neuronless.optimizers.Adam` and
+:class:`~neuronless.optimizers.Momentum` do with whole-vector NumPy operations: the same
+floating-point operations in the same order on each element, in the arrays' own dtype, so the
+results are bitwise the same (tests/test_fused.py). The NumPy form walks the vector ten times
+on one core; this one reads each array once. They only pay off on large nets
+(:data:`MIN_PARAMS`); :func:`available` says whether numba imports here, and the optimizers
+fall back to NumPy when it does not. numba is imported on the first call, never by
+``import neuronless``; ``cache=True`` compiles each kernel once per machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
+
+#: below this many parameters the NumPy update is about as fast (dispatch dominates); from
+#: benchmarks/fused_update.py, where both updates pass a ratio of 1 (docs/performance.md)
+MIN_PARAMS = 20_000
+# numba's workqueue threading layer (its fallback when no OpenMP or TBB is found) aborts the
+# process when two threads launch parallel kernels at once; one launch at a time is safe on
+# every layer and costs nothing next to a pass over 20,000 numbers
+_LAUNCH = threading.Lock()
+
+
+@functools.cache
+def available() -> bool:
+    """True if numba imports (the fused kernels can run)."""
+    try:
+        import numba  # noqa: F401
+    except Exception:  # any import failure means: use NumPy
+        return False
+    return True
+
+
+@functools.cache
+def _kernels() -> tuple[Any, Any]:
+    import numba
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def adam_kernel(p, g, m, v, b1, b2, step_size, eps):  # type: ignore[no-untyped-def]
+        for i in numba.prange(p.size):
+            mi = m[i] * b1 + g[i]
+            vi = v[i] * b2 + g[i] * g[i]
+            m[i] = mi
+            v[i] = vi
+            p[i] = p[i] - (mi / (np.sqrt(vi) + eps)) * step_size
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def momentum_kernel(p, g, vel, mom, lr):  # type: ignore[no-untyped-def]
+        for i in numba.prange(p.size):
+            vi = vel[i] * mom - g[i] * lr
+            vel[i] = vi
+            p[i] = p[i] + vi
+
+    return adam_kernel, momentum_kernel
+
+
+def use_fused(params: Array) -> bool:
+    """Whether an optimizer step on ``params`` takes the fused path."""
+    return params.size >= MIN_PARAMS and params.flags.c_contiguous and available()
+
+
+def adam(params: Array, grads: Array, m: Array, v: Array, beta1: float, beta2: float,
+         step_size: float, eps: float) -> None:
+    """``m = b1 m + g; v = b2 v + g²; params -= (m / (sqrt(v) + eps)) * step_size`` in place
+    (the undamped sums of :class:`~neuronless.optimizers.Adam`); ``grads`` is left as it is."""
+    kernel = _kernels()[0]
+    t = params.dtype.type  # scalars in the arrays' dtype: float32 stays float32
+    with _LAUNCH:
+        kernel(params.reshape(-1), grads.reshape(-1), m.reshape(-1), v.reshape(-1), t(beta1),
+               t(beta2), t(step_size), t(eps))
+
+
+def momentum(params: Array, grads: Array, velocity: Array, mom: float, lr: float) -> None:
+    """``velocity = mom * velocity - grads * lr; params += velocity`` in place."""
+    kernel = _kernels()[1]
+    t = params.dtype.type
+    with _LAUNCH:
+        kernel(params.reshape(-1), grads.reshape(-1), velocity.reshape(-1), t(mom), t(lr))

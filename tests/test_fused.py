@@ -1,0 +1,57 @@
+"""The fused optimizer updates against the NumPy ones: bitwise the same, several steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuronless import fused
+from neuronless.optimizers import Adam, Momentum
+
+pytest.importorskip("numba")
+
+
+def _run(opt: Adam | Momentum, n: int, dtype: type, fused_on: bool,
+         monkeypatch: pytest.MonkeyPatch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    monkeypatch.setattr(fused, "MIN_PARAMS", 1 if fused_on else 10**12)
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=n).astype(dtype)
+    state = opt.init(params)
+    for step in range(6):
+        grads = rng.normal(size=n).astype(dtype) * (10.0 ** (step - 3))
+        opt.step(params, grads, state, learning_rate=0.01 * (step + 1))
+    return params, {k: a.copy() for k, a in state.arrays.items() if k != "scratch"}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("opt", [Adam(), Adam(beta2=0.95, eps=1e-6), Momentum(momentum=0.8)],
+                         ids=["adam", "adam-b2", "momentum"])
+def test_fused_equals_numpy_bitwise(opt: Adam | Momentum, dtype: type,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 10_007  # not a multiple of any thread count
+    p_ref, s_ref = _run(opt, n, dtype, False, monkeypatch)
+    p_new, s_new = _run(opt, n, dtype, True, monkeypatch)
+    assert p_new.dtype == dtype
+    np.testing.assert_array_equal(p_new, p_ref)
+    for key, ref in s_ref.items():
+        np.testing.assert_array_equal(s_new[key], ref, err_msg=key)
+
+
+def test_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert fused.available()
+    assert fused.use_fused(np.zeros(fused.MIN_PARAMS))
+    assert not fused.use_fused(np.zeros(fused.MIN_PARAMS - 1))
+    assert not fused.use_fused(np.zeros((fused.MIN_PARAMS, 2))[:, 0])  # not contiguous
+    monkeypatch.setattr(fused, "available", lambda: False)  # numba missing: NumPy
+    assert not fused.use_fused(np.zeros(fused.MIN_PARAMS))
+
+
+def test_numba_is_not_imported_by_the_package() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, neuronless as nl; from neuronless.optimizers import Adam;"
+            "o = Adam(); p = np.zeros(10); s = o.init(p); o.step(p, np.ones(10), s);"
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
