@@ -14,6 +14,7 @@ fall back to NumPy when it does not. numba is imported on the first call, never 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from typing import Any
 
@@ -43,6 +44,11 @@ def available() -> bool:
 
 @functools.cache
 def _kernels() -> tuple[Any, Any]:
+    # OpenMP threads that spin after a parallel loop steal the core BLAS's threads need for
+    # the next GEMM (measured: several times slower epochs on 2 cores); sleeping at once
+    # costs nothing here. Set before numba starts its OpenMP runtime; a user's setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("KMP_BLOCKTIME", "0")
     import numba
 
     @numba.njit(parallel=True, cache=True, nogil=True)
