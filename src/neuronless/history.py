@@ -16,7 +16,9 @@ class History:
 
     ``train_loss[i]`` is the mean loss over epoch ``i``'s mini-batches (at the weights each
     batch saw); ``val_loss`` and ``val_metrics`` are measured after the epoch;
-    ``learning_rate`` is the rate the schedule gave; ``time`` is wall seconds since the start.
+    ``learning_rate`` is the rate the schedule gave; ``time`` is wall seconds since the start;
+    ``backend`` is how the last epoch ran in this process, ``"numpy"`` or ``"compiled"``
+    (numba); it is not saved with the history.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -27,6 +29,11 @@ class History:
     time: list[float] = field(default_factory=list)
     stopped_reason: str = "epochs"
     best_epoch: int | None = None
+
+    def __post_init__(self) -> None:
+        # an attribute, not a field: how this process ran the epochs is not part of the
+        # record that model files and checkpoints keep (their readers check the fields)
+        self.backend: str = "numpy"
 
     def __len__(self) -> int:
         return len(self.epoch)

@@ -1,0 +1,90 @@
+"""Trainer.epoch with backend="numpy" beside backend="compiled", interleaved in one process.
+
+Two cases from the issue: XOR on a 2-4-1 net (4 rows, one batch of 4: NumPy's per-call cost
+is all there is) and a 64-32-10 net on 1797 x 64 random data in batches of 32 (the digits'
+shape), both float32 with Adam and the natural loss. Each round times a few epochs of one
+backend, then of the other (the order alternating), on identical copies of the network; the
+script prints the median steps/s of each and their ratio. ``--sweep`` adds 64-H-10 nets and
+batch sizes around ``training.COMPILED_MAX_PARAMS`` and ``COMPILED_MAX_BATCH``, the rule
+``backend="auto"`` follows.
+
+    .venv/bin/python benchmarks/compiled_epoch.py
+    .venv/bin/python benchmarks/compiled_epoch.py --rounds 15 --sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from neuronless import Network
+from neuronless.training import Trainer
+
+
+def _case(sizes: list[int], n: int, batch: int, xor: bool = False) -> tuple[Any, Any, Network]:
+    rng = np.random.default_rng(0)
+    if xor:
+        X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+        Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+        net = Network.create(sizes, hidden="tanh", output="sigmoid", seed=0)
+    else:
+        X = rng.normal(size=(n, sizes[0])).astype(np.float32)
+        Y = np.eye(sizes[-1], dtype=np.float32)[rng.integers(0, sizes[-1], n)]
+        net = Network.create(sizes, hidden="tanh", output="softmax", seed=0)
+    return X, Y, net
+
+
+def _rate(trainer: Trainer, X: Any, Y: Any, epochs: int, steps_per_epoch: int) -> float:
+    t = time.perf_counter()
+    with np.errstate(all="ignore"):  # as fit runs epochs
+        for _ in range(epochs):
+            trainer.epoch(X, Y)
+    return epochs * steps_per_epoch / (time.perf_counter() - t)
+
+
+def compare(name: str, sizes: list[int], n: int, batch: int, rounds: int, seconds: float,
+            xor: bool = False) -> None:
+    X, Y, net = _case(sizes, n, batch, xor)
+    steps = -(-n // batch)
+    trainers = {b: Trainer(net.copy(), None, "adam", batch_size=batch, backend=b)
+                for b in ("numpy", "compiled")}
+    for trainer in trainers.values():  # warm: compiled kernels (or numba's cache), buffers
+        _rate(trainer, X, Y, 2, steps)
+    # epochs per timed block: about `seconds` of the slower backend
+    probe = _rate(trainers["numpy"], X, Y, 3, steps)
+    epochs = max(1, int(seconds * probe / steps))
+    rates: dict[str, list[float]] = {b: [] for b in trainers}
+    for r in range(rounds):
+        order = ("numpy", "compiled") if r % 2 == 0 else ("compiled", "numpy")
+        for b in order:
+            rates[b].append(_rate(trainers[b], X, Y, epochs, steps))
+    numpy_rate = statistics.median(rates["numpy"])
+    compiled_rate = statistics.median(rates["compiled"])
+    print(f"{name:<34} {net.params.size:>7} {batch:>5} {numpy_rate:>12,.0f} "
+          f"{compiled_rate:>12,.0f} {compiled_rate / numpy_rate:>7.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--seconds", type=float, default=0.2, help="per timed block")
+    parser.add_argument("--sweep", action="store_true", help="also larger nets and batches")
+    args = parser.parse_args()
+    print(f"{'case':<34} {'params':>7} {'batch':>5} {'numpy st/s':>12} "
+          f"{'compiled st/s':>12} {'ratio':>8}")
+    compare("XOR 2-4-1 (4 rows)", [2, 4, 1], 4, 4, args.rounds, args.seconds, xor=True)
+    compare("64-32-10 (1797 rows)", [64, 32, 10], 1797, 32, args.rounds, args.seconds)
+    if args.sweep:
+        for hidden in (64, 128):
+            compare(f"64-{hidden}-10 (1797 rows)", [64, hidden, 10], 1797, 32, args.rounds,
+                    args.seconds)
+        for batch in (64, 128):
+            compare("64-32-10 (1797 rows)", [64, 32, 10], 1797, batch, args.rounds, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

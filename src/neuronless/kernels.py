@@ -1,0 +1,404 @@
+"""The compiled training path: a whole epoch of a small dense net in one numba call.
+
+Contract: :func:`compiled_supported` says whether a network, loss and optimizer can take this
+path (``None``) or why not (a sentence). :class:`CompiledEpoch` then runs what
+:meth:`~neuronless.training.Trainer.epoch` runs with NumPy: for each mini-batch of the rows
+in the given order, the forward pass, the gradient of the mean loss (plus the L2 term), the
+mask and the step rule, with the formulas of :mod:`~neuronless.backprop` and
+:mod:`~neuronless.optimizers`; it updates ``net.params`` and the optimizer's state in place
+and returns the epoch's mean loss. Only the order of the sums differs from the BLAS calls,
+so results agree to rounding (tests/test_kernels.py). :func:`forward` is the compiled
+prediction.
+
+Supported: plain layered nets (no shortcut, no clamp, one activation per layer) of any depth,
+identity, tanh, sigmoid and relu layers with any steepness; ``mse`` after any of those,
+``binary_cross_entropy`` after sigmoid, ``cross_entropy`` after softmax (the fused
+``(a - y)/m`` delta); the step rules :class:`~neuronless.optimizers.SGD`,
+:class:`~neuronless.optimizers.Momentum` and :class:`~neuronless.optimizers.Adam`.
+
+numba is imported on the first compiled call, never by ``import neuronless``. The kernels
+below are plain Python functions (numba compiles them; nothing in them is a Python object)
+and ``cache=True`` keeps the machine code on disk, so a second process loads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import fused
+from .losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, MSE, Loss
+from .network import Network
+from .optimizers import SGD, Adam, Momentum, State
+
+Array = NDArray[Any]
+
+#: activation name -> the integer code the kernels branch on
+ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softmax": 4}
+LOSS_CODES = {MSE.name: 0, BINARY_CROSS_ENTROPY.name: 1, CROSS_ENTROPY.name: 2}
+OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2}
+_ELEMENTWISE = ("identity", "tanh", "sigmoid", "relu")
+
+
+def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
+    """``None`` if the compiled epoch can train ``net`` with ``loss`` and ``optimizer``,
+    else the reason it cannot (for the caller to fall back to NumPy or to report)."""
+    if net.shortcut:
+        return "shortcut connections are not compiled"
+    for k, layer in enumerate(net.layers):
+        if layer.uniform is None:
+            return f"layer {k} mixes activations ({layer.name})"
+        if layer.clamp is not None:
+            return f"layer {k} has a clamp"
+        name = layer.uniform.name
+        last = k == len(net.layers) - 1
+        if name not in _ELEMENTWISE and not (last and name == "softmax"):
+            return f"the {name} activation of layer {k} is not compiled"
+    if not any(loss is known for known in (MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)):
+        return f"the loss {loss.name!r} is not compiled (mse, binary_cross_entropy, cross_entropy are)"
+    out = net.layers[-1].uniform
+    assert out is not None
+    if out.name == "softmax" and loss is not CROSS_ENTROPY:
+        return f"a softmax output is compiled only with cross_entropy, not {loss.name!r}"
+    if type(optimizer) not in OPTIMIZER_CODES:
+        return (f"the optimizer {type(optimizer).__name__} is not compiled (SGD, Momentum and "
+                "Adam are)")
+    return None
+
+
+@functools.cache
+def available() -> bool:
+    """True if numba imports here, so the compiled path can run."""
+    return fused.available()
+
+
+# ------------------------------------------------------------------ the kernels (numba)
+# Plain functions, compiled by _compiled(); each calls the others through the module
+# globals ending in _jit, which _compiled() binds to the compiled versions.
+
+
+def _activate(code: int, x: float) -> float:
+    """``f(x)`` of the elementwise activation ``code``."""
+    if code == 1:
+        return float(np.tanh(x))
+    if code == 2:
+        return float(1.0 / (1.0 + np.exp(-x)))  # exp overflows to inf for x << 0: the limit, 0
+    if code == 3:
+        return x if x > 0.0 else 0.0
+    return x
+
+
+def _derivative(code: int, a: float) -> float:
+    """``f'(x)`` of the elementwise activation ``code``, from its output ``a = f(x)``."""
+    if code == 1:
+        return 1.0 - a * a
+    if code == 2:
+        return a * (1.0 - a)
+    if code == 3:
+        return 1.0 if a > 0.0 else 0.0  # the kink gets slope 0, as in activations.RELU
+    return 1.0
+
+
+def _forward_batch(params: Array, A: Array, m: int, sizes: Array, offsets: Array, codes: Array,
+                   steep: Array, activate_output: bool) -> None:
+    """Fill ``A[k + 1, :m]`` with layer ``k``'s output from ``A[0, :m]`` (the input rows).
+
+    ``weights[k][i, j]`` is ``params[offsets[k] + i * n_out + j]`` (bias row ``i = n_in``).
+    Without ``activate_output`` the last layer keeps ``steepness * z`` (the logits).
+    """
+    L = sizes.size - 1
+    for k in range(L):
+        n_in, n_out, off = sizes[k], sizes[k + 1], offsets[k]
+        bias = off + n_in * n_out
+        code = codes[k]
+        out = A[k + 1]
+        for r in range(m):
+            for j in range(n_out):
+                out[r, j] = 0.0
+            for i in range(n_in):
+                ai = A[k, r, i]
+                row = off + i * n_out
+                for j in range(n_out):
+                    out[r, j] += ai * params[row + j]
+            for j in range(n_out):
+                out[r, j] = (out[r, j] + params[bias + j]) * steep[k, j]
+            if k == L - 1 and not activate_output:
+                continue
+            if code == 4:  # softmax over the row, shifted by its maximum
+                top = out[r, 0]
+                for j in range(1, n_out):
+                    top = max(top, out[r, j])
+                total = 0.0
+                for j in range(n_out):
+                    out[r, j] = np.exp(out[r, j] - top)
+                    total += out[r, j]
+                for j in range(n_out):
+                    out[r, j] = out[r, j] / total
+            else:
+                for j in range(n_out):
+                    out[r, j] = _activate_jit(code, out[r, j])
+
+
+def _forward(params: Array, X: Array, sizes: Array, offsets: Array, codes: Array,
+             steep: Array) -> Array:
+    """The network's output for the rows of ``X``."""
+    m = X.shape[0]
+    width = 0
+    for n in sizes:
+        width = max(width, n)
+    A = np.zeros((sizes.size, m, width), dtype=params.dtype)
+    A[0, :, : sizes[0]] = X
+    _forward_batch_jit(params, A, m, sizes, offsets, codes, steep, True)
+    return A[sizes.size - 1, :, : sizes[sizes.size - 1]].copy()
+
+
+def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
+           offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool, reg: Array,
+           l2: float, loss_code: int, opt_code: int, learning_rate: float, momentum: float,
+           beta1: float, beta2: float, eps: float, s1: Array, s2: Array,
+           t: int) -> tuple[float, int]:
+    """One epoch over the rows ``X[order]`` in batches of ``batch``; return (mean loss, t).
+
+    ``loss_code``: 0 mse, 1 sigmoid + binary cross-entropy, 2 softmax + cross-entropy.
+    ``opt_code``: 0 SGD, 1 Momentum (``s1`` the velocity), 2 Adam (``s1``, ``s2`` the
+    undamped moments ``m'``, ``v'``; ``t`` the step count). A batch whose loss is not finite
+    is not stepped and ends the epoch, which then returns that loss.
+    """
+    n = order.size
+    L = sizes.size - 1
+    n_in, n_out = sizes[0], sizes[L]
+    width = 0
+    for w in sizes:
+        width = max(width, w)
+    dt = params.dtype
+    A = np.empty((L + 1, batch, width), dtype=dt)
+    D = np.empty((L + 1, batch, width), dtype=dt)
+    Yb = np.empty((batch, n_out), dtype=dt)
+    grads = np.empty_like(params)
+    pen = np.empty_like(params)
+    # scalars in the parameters' dtype, as NumPy casts a Python float next to an array
+    c = np.empty(8, dtype=dt)
+    c[0] = learning_rate
+    c[1] = momentum
+    c[2] = beta1
+    c[3] = beta2
+    lr, mom, b1, b2 = c[0], c[1], c[2], c[3]
+    out_code = codes[L - 1]
+    total_epoch = 0.0
+    n_batches = 0
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        m = stop - start
+        n_batches += 1
+        for r in range(m):
+            src = order[start + r]
+            for i in range(n_in):
+                A[0, r, i] = X[src, i]
+            for j in range(n_out):
+                Yb[r, j] = Y[src, j]
+        _forward_batch_jit(params, A, m, sizes, offsets, codes, steep, loss_code == 0)
+        # the output layer's delta = d mean loss / d z, and the summed cost
+        a_out, d_out = A[L], D[L - 1]
+        total = 0.0
+        if loss_code == 0:
+            for r in range(m):
+                for j in range(n_out):
+                    diff = a_out[r, j] - Yb[r, j]
+                    total += 0.5 * float(diff) * float(diff)
+                    c[4] = steep[L - 1, j] / m if out_code == 0 else 1.0 / m
+                    d = diff * c[4]
+                    if out_code != 0:
+                        c[5] = _derivative_jit(out_code, a_out[r, j])
+                        d = d * c[5] * steep[L - 1, j]
+                    d_out[r, j] = d
+        elif loss_code == 1:
+            for r in range(m):
+                for j in range(n_out):
+                    x = a_out[r, j]
+                    # softplus(x) = logaddexp(0, x), then a = sigmoid(x)
+                    sp = max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+                    total += float(sp) - float(Yb[r, j]) * float(x)
+                    a_out[r, j] = _activate_jit(2, x)
+                    c[4] = steep[L - 1, j] / m
+                    d_out[r, j] = (a_out[r, j] - Yb[r, j]) * c[4]
+        else:
+            for r in range(m):
+                top = a_out[r, 0]
+                for j in range(1, n_out):
+                    top = max(top, a_out[r, j])
+                row = 0.0
+                for j in range(n_out):
+                    a_out[r, j] -= top
+                    total -= float(Yb[r, j]) * float(a_out[r, j])
+                    a_out[r, j] = np.exp(a_out[r, j])
+                    row += a_out[r, j]
+                for j in range(n_out):
+                    a_out[r, j] = a_out[r, j] / row
+                total += math.log(row)
+                for j in range(n_out):
+                    c[4] = steep[L - 1, j] / m
+                    d_out[r, j] = (a_out[r, j] - Yb[r, j]) * c[4]
+        # backward: grads of every layer, then the delta one layer down
+        for k in range(L - 1, -1, -1):
+            k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+            bias = off + k_in * k_out
+            d = D[k]
+            for q in range(off, bias + k_out):
+                grads[q] = 0.0
+            for r in range(m):
+                for i in range(k_in):
+                    ai = A[k, r, i]
+                    row_off = off + i * k_out
+                    for j in range(k_out):
+                        grads[row_off + j] += ai * d[r, j]
+                for j in range(k_out):
+                    grads[bias + j] += d[r, j]
+            if k == 0:
+                break
+            below = D[k - 1]
+            code = codes[k - 1]
+            for r in range(m):
+                for i in range(k_in):
+                    row_off = off + i * k_out
+                    acc = d[r, 0] * params[row_off]  # in the dtype
+                    for j in range(1, k_out):
+                        acc += d[r, j] * params[row_off + j]
+                    c[5] = _derivative_jit(code, A[k, r, i])
+                    below[r, i] = acc * c[5] * steep[k - 1, i]
+        loss = total / m
+        if use_mask:
+            for q in range(params.size):
+                grads[q] *= mask[q]
+        if l2 > 0.0:
+            squares = 0.0
+            for q in range(params.size):
+                pen[q] = params[q] * reg[q]
+                squares += float(pen[q]) * float(pen[q])
+            loss += l2 / (2 * m) * squares
+            c[6] = l2 / m
+            for q in range(params.size):
+                grads[q] += pen[q] * c[6]
+        if not math.isfinite(loss):
+            return loss, t
+        # the step rule, operation for operation as in optimizers.py
+        if opt_code == 0:
+            t += 1
+            for q in range(params.size):
+                params[q] -= grads[q] * lr
+        elif opt_code == 1:
+            t += 1
+            for q in range(params.size):
+                v = s1[q] * mom - grads[q] * lr
+                s1[q] = v
+                params[q] += v
+        else:
+            t += 1
+            r_t = math.sqrt((1.0 - beta2) / (1.0 - beta2 ** float(t)))
+            c[6] = learning_rate * (1.0 - beta1) / ((1.0 - beta1 ** float(t)) * r_t)
+            c[7] = eps / r_t
+            step_size, eps_t = c[6], c[7]
+            for q in range(params.size):
+                g = grads[q]
+                mq = s1[q] * b1 + g
+                vq = s2[q] * b2 + g * g
+                s1[q] = mq
+                s2[q] = vq
+                params[q] -= (mq / (np.sqrt(vq) + eps_t)) * step_size
+        if n_batches == 1 and stop == n:
+            return loss, t  # one batch: its loss, as Trainer.epoch returns it
+        total_epoch += loss * m
+    return total_epoch / n, t
+
+
+_activate_jit: Any = None
+_derivative_jit: Any = None
+_forward_batch_jit: Any = None
+
+
+@functools.cache
+def _compiled() -> tuple[Any, Any]:
+    """Compile (or load from numba's cache) the kernels: ``(forward, epoch)``."""
+    import numba
+
+    global _activate_jit, _derivative_jit, _forward_batch_jit
+    jit = numba.njit(cache=True, nogil=True)
+    _activate_jit = jit(_activate)
+    _derivative_jit = jit(_derivative)
+    _forward_batch_jit = jit(_forward_batch)
+    return jit(_forward), jit(_epoch)
+
+
+# ------------------------------------------------------------------ the Python side
+
+
+def _plan(net: Network) -> tuple[Array, Array, Array, Array]:
+    """``(sizes, offsets, codes, steepness)`` as the kernels read them."""
+    sizes = np.asarray(net.sizes, dtype=np.int64)
+    offsets = np.zeros(len(net.shapes), dtype=np.int64)
+    offsets[1:] = np.cumsum([r * c for r, c in net.shapes])[:-1]
+    codes = np.array([ACTIVATION_CODES[layer.name] for layer in net.layers], dtype=np.int64)
+    steep = np.zeros((len(net.layers), max(net.sizes)), dtype=net.dtype)
+    for k, layer in enumerate(net.layers):
+        steep[k, : layer.n_out] = layer.scale(net.dtype)
+    return sizes, offsets, codes, steep
+
+
+def forward(net: Network, X: Any) -> Array:
+    """The output of a supported ``net`` for ``X``, compiled (as ``net.forward(X)``)."""
+    X2 = np.ascontiguousarray(net.check_input(X))
+    sizes, offsets, codes, steep = _plan(net)
+    out: Array = _compiled()[0](net.params, X2, sizes, offsets, codes, steep)
+    return out
+
+
+class CompiledEpoch:
+    """The compiled :meth:`~neuronless.training.Trainer.epoch` of one network, loss and
+    optimizer (check :func:`compiled_supported` first). The plan (sizes, offsets,
+    activation codes, steepness, mask) is read once, here: build a new one after changing
+    the architecture, the activations or the mask."""
+
+    def __init__(self, net: Network, loss: Loss, optimizer: Any, l2: float) -> None:
+        reason = compiled_supported(net, loss, optimizer)
+        assert reason is None, reason
+        self.net, self.optimizer = net, optimizer
+        self.sizes, self.offsets, self.codes, self.steep = _plan(net)
+        self.use_mask = net.mask is not None
+        self.mask = (net.mask.astype(net.dtype) if net.mask is not None
+                     else np.empty(0, dtype=net.dtype))
+        self.l2 = float(l2)
+        self.reg = net.regularized if self.l2 else np.empty(0, dtype=net.dtype)
+        self.loss_code = LOSS_CODES[loss.name]
+        self.opt_code = OPTIMIZER_CODES[type(optimizer)]
+        self._none = np.empty(0, dtype=net.dtype)
+        self._orders: dict[int, Array] = {}
+        self._kernel = _compiled()[1]
+
+    def __call__(self, X: Array, Y: Array, state: State, batch: int,
+                 learning_rate: float | None = None, order: Array | None = None) -> float:
+        """One epoch over the rows ``X[order]`` (default: in order) in batches of ``batch``;
+        updates ``net.params`` and ``state`` in place and returns the mean loss."""
+        net, opt = self.net, self.optimizer
+        n = X.shape[0]
+        if order is None:
+            order = self._orders.get(n)
+            if order is None:
+                order = self._orders[n] = np.arange(n, dtype=np.int64)
+        lr = float(opt.learning_rate if learning_rate is None else learning_rate)
+        s1 = s2 = self._none
+        momentum = beta1 = beta2 = eps = 0.0
+        if self.opt_code == 1:
+            s1, momentum = state.arrays["velocity"], float(opt.momentum)
+        elif self.opt_code == 2:
+            s1, s2 = state.arrays["m"], state.arrays["v"]
+            beta1, beta2, eps = float(opt.beta1), float(opt.beta2), float(opt.eps)
+        loss, t = self._kernel(
+            net.params, X, Y, order, int(min(batch, n)), self.sizes, self.offsets, self.codes,
+            self.steep, self.mask, self.use_mask, self.reg, self.l2, self.loss_code,
+            self.opt_code, lr, momentum, beta1, beta2, eps, s1, s2, int(state.t),
+        )
+        state.t = int(t)
+        return float(loss)
