@@ -4,8 +4,8 @@ Two cases from the issue: XOR on a 2-4-1 net (4 rows, one batch of 4: NumPy's pe
 is all there is) and a 64-32-10 net on 1797 x 64 random data in batches of 32 (the digits'
 shape), both float32 with Adam and the natural loss. Each round times a few epochs of one
 backend, then of the other (the order alternating), on identical copies of the network; the
-script prints the median steps/s of each and their ratio. ``--sweep`` adds 64-H-10 nets and
-batch sizes around ``training.COMPILED_MAX_PARAMS`` and ``COMPILED_MAX_BATCH``, the rule
+script prints the median steps/s of each and their ratio. ``--sweep`` adds nets and batch
+sizes on both sides of ``training.COMPILED_MAX_WORK`` (parameters times batch rows), the rule
 ``backend="auto"`` follows.
 
     .venv/bin/python benchmarks/compiled_epoch.py
@@ -79,11 +79,11 @@ def main() -> None:
     compare("XOR 2-4-1 (4 rows)", [2, 4, 1], 4, 4, args.rounds, args.seconds, xor=True)
     compare("64-32-10 (1797 rows)", [64, 32, 10], 1797, 32, args.rounds, args.seconds)
     if args.sweep:
-        for hidden in (64, 128):
-            compare(f"64-{hidden}-10 (1797 rows)", [64, hidden, 10], 1797, 32, args.rounds,
-                    args.seconds)
-        for batch in (64, 128):
-            compare("64-32-10 (1797 rows)", [64, 32, 10], 1797, batch, args.rounds, args.seconds)
+        for sizes, batch in [([16, 16, 4], 32), ([16, 16, 4], 128), ([64, 16, 10], 32),
+                             ([64, 32, 10], 16), ([64, 32, 10], 64), ([64, 64, 10], 32),
+                             ([64, 128, 10], 32)]:
+            name = "-".join(map(str, sizes)) + " (1797 rows)"
+            compare(name, sizes, 1797, batch, args.rounds, args.seconds)
 
 
 if __name__ == "__main__":

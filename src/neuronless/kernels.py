@@ -113,19 +113,19 @@ def _forward_batch(params: Array, A: Array, m: int, sizes: Array, offsets: Array
     L = sizes.size - 1
     for k in range(L):
         n_in, n_out, off = sizes[k], sizes[k + 1], offsets[k]
-        bias = off + n_in * n_out
+        W = params[off : off + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
         code = codes[k]
-        out = A[k + 1]
+        a, out = A[k], A[k + 1]
         for r in range(m):
+            o, x = out[r], a[r]
             for j in range(n_out):
-                out[r, j] = 0.0
+                o[j] = 0.0
             for i in range(n_in):
-                ai = A[k, r, i]
-                row = off + i * n_out
-                for j in range(n_out):
-                    out[r, j] += ai * params[row + j]
+                xi, w = x[i], W[i]
+                for j in range(n_out):  # the row of a @ W[:-1], a contiguous, vectorised loop
+                    o[j] += xi * w[j]
             for j in range(n_out):
-                out[r, j] = (out[r, j] + params[bias + j]) * steep[k, j]
+                o[j] = (o[j] + W[n_in, j]) * steep[k, j]
             if k == L - 1 and not activate_output:
                 continue
             if code == 4:  # softmax over the row, shifted by its maximum
@@ -245,29 +245,28 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
         # backward: grads of every layer, then the delta one layer down
         for k in range(L - 1, -1, -1):
             k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
-            bias = off + k_in * k_out
-            d = D[k]
-            for q in range(off, bias + k_out):
-                grads[q] = 0.0
+            size = (k_in + 1) * k_out
+            W = params[off : off + size].reshape((k_in + 1, k_out))
+            gW = grads[off : off + size].reshape((k_in + 1, k_out))
+            a, d = A[k], D[k]
+            gW[:, :] = 0.0
             for r in range(m):
                 for i in range(k_in):
-                    ai = A[k, r, i]
-                    row_off = off + i * k_out
+                    ai = a[r, i]
                     for j in range(k_out):
-                        grads[row_off + j] += ai * d[r, j]
+                        gW[i, j] += ai * d[r, j]
                 for j in range(k_out):
-                    grads[bias + j] += d[r, j]
+                    gW[k_in, j] += d[r, j]
             if k == 0:
                 break
             below = D[k - 1]
             code = codes[k - 1]
             for r in range(m):
                 for i in range(k_in):
-                    row_off = off + i * k_out
-                    acc = d[r, 0] * params[row_off]  # in the dtype
+                    acc = d[r, 0] * W[i, 0]  # in the dtype
                     for j in range(1, k_out):
-                        acc += d[r, j] * params[row_off + j]
-                    c[5] = _derivative_jit(code, A[k, r, i])
+                        acc += d[r, j] * W[i, j]
+                    c[5] = _derivative_jit(code, a[r, i])
                     below[r, i] = acc * c[5] * steep[k - 1, i]
         loss = total / m
         if use_mask:

@@ -46,11 +46,14 @@ from .optimizers import State, get_optimizer, hyperparameters
 
 Array = NDArray[Any]
 SMALL_NET_PARAMS = 50_000  # below this, threads="auto" runs BLAS on one thread (see docs/performance.md)
-# backend="auto" compiles epochs of supported nets up to this size and batch size:
-# benchmarks/compiled_epoch.py measures the compiled epoch 8x ahead of NumPy's for XOR 2-4-1
-# (17 parameters, where NumPy's per-call cost is all there is) and at 0.46x for a 64-32-10 net
-# (2,410 parameters) in batches of 32, where BLAS's matrix products win
-COMPILED_MAX_PARAMS = 500
+# backend="auto" compiles the epochs of a supported net when parameters x batch rows (the work
+# of one step) is at most COMPILED_MAX_WORK and the batch at most COMPILED_MAX_BATCH rows:
+# benchmarks/compiled_epoch.py --sweep (float32, Adam) measures the compiled epoch 7.9x ahead of
+# NumPy's for XOR 2-4-1 (batch 4), 2.2x for 16-16-4 at batch 32, 1.4x and 1.7x for 64-16-10 at
+# 32 and 64-32-10 at 16 (about 39,000 each), even (1.0-1.1x) for 64-32-10 at 32 (77,000) and
+# behind beyond that (0.45-0.7x), and behind for 16-16-4 at batch 128 (0.8x), where NumPy's
+# per-call cost is spread over many rows
+COMPILED_MAX_WORK = 40_000
 COMPILED_MAX_BATCH = 64
 BACKENDS = ("auto", "numpy", "compiled")
 
@@ -83,10 +86,10 @@ class Trainer:
     ``state`` resumes from a saved optimizer state. ``backend`` chooses how :meth:`epoch`
     runs: ``"numpy"`` (the reference), ``"compiled"`` (one numba call per epoch, see
     :mod:`neuronless.kernels`; a ConfigError names the reason if this network, loss and
-    optimizer cannot take it) or ``"auto"``: compiled for a supported net of at most
-    ``COMPILED_MAX_PARAMS`` parameters trained in batches of at most ``COMPILED_MAX_BATCH``
-    rows, when numba imports, else NumPy. Both give the same parameters up to rounding (the
-    order of the sums); ``last_backend`` says which one ran the latest epoch.
+    optimizer cannot take it) or ``"auto"``: compiled for a supported net when numba imports,
+    the batch has at most ``COMPILED_MAX_BATCH`` (64) rows and parameters times batch rows
+    is at most ``COMPILED_MAX_WORK`` (40,000), else NumPy. Both give the same parameters up
+    to rounding (the order of the sums); ``last_backend`` says which one ran the latest epoch.
 
     >>> net = Network.create([2, 4, 1], seed=0)
     >>> trainer = Trainer(net, "binary_cross_entropy", "adam")
@@ -203,7 +206,7 @@ class Trainer:
                 )
             return False
         return self.backend == "compiled" or (
-            self.net.params.size <= COMPILED_MAX_PARAMS and batch <= COMPILED_MAX_BATCH
+            batch <= COMPILED_MAX_BATCH and self.net.params.size * batch <= COMPILED_MAX_WORK
         )
 
 
