@@ -230,3 +230,23 @@ def test_a_second_process_loads_the_kernels_from_numbas_cache(tmp_path):
     assert any(p.suffix == ".nbc" for p in first)  # and its machine code
     second = run()
     assert second == first  # nothing compiled again, nothing rewritten
+
+
+_NUMPY_ONLY = """
+import sys
+import numpy as np
+from neuronless import Network, fit
+net = Network.create([2, 4, 1], seed=0)
+X = np.ones((300, 2), dtype=np.float32)
+assert fit(net, X, X[:, :1], epochs=1, batch_size=16, backend="numpy").backend == "numpy"
+assert fit(net, X, X[:, :1], epochs=1, batch_size=300).backend == "numpy"  # auto: a big batch
+print("numba" in sys.modules)
+"""
+
+
+def test_numba_is_imported_only_when_an_epoch_may_run_compiled():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(neuronless.__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, "-c", _NUMPY_ONLY], env=env, check=True,
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "False"

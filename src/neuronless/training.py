@@ -128,7 +128,8 @@ class Trainer:
         self.backend = backend
         self.last_backend = "numpy"
         reason = compiled_supported(net, self.loss, self.optimizer)
-        if reason is None and not compiled_available():
+        # numba is imported (about half a second) only when an epoch may run compiled
+        if backend == "compiled" and reason is None and not compiled_available():
             reason = "numba does not import here"
         if backend == "compiled" and reason is not None:
             raise ConfigError(
@@ -205,9 +206,14 @@ class Trainer:
                     "'numpy' to train with them."
                 )
             return False
-        return self.backend == "compiled" or (
+        if self.backend == "auto" and not (
             batch <= COMPILED_MAX_BATCH and self.net.params.size * batch <= COMPILED_MAX_WORK
-        )
+        ):
+            return False
+        if not compiled_available():
+            self._compiled_reason = "numba does not import here"
+            return False
+        return True
 
 
 def _check_finite(name: str, A: Array) -> None:
