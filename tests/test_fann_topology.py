@@ -159,7 +159,7 @@ def test_layer_numbering_by_hand():
     (lambda t: t.__setattr__("sources", np.array([0, 0, 0, 1, 2])), "twice"),
     (lambda t: t.__setattr__("sources", np.array([2, 1, 0, 1, 2])), "not in an earlier layer"),
     (lambda t: t.__setattr__("steepness", np.array([0.0, 0.0, -0.5, 1.0])), "positive"),
-    (lambda t: t.__setattr__("functions", np.array([0, 0, 9, 0])), "GAUSSIAN_STEPWISE"),
+    (lambda t: t.__setattr__("functions", np.array([0, 0, 20, 0])), "out of range"),
     (lambda t: t.__setattr__("num_inputs", np.array([0, 0, 0, 5])), "no connections"),
 ])
 def test_sparse_layouts_neuronless_cannot_hold_are_refused(edit, match):
