@@ -72,3 +72,29 @@ def test_openmp_threads_sleep_unless_the_user_says_otherwise() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
     assert out.stdout.strip() == "ACTIVE"
+
+
+def test_fit_threads_bound_the_fused_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numba
+
+    import neuronless as nl
+
+    seen: list[int] = []
+    kernels = fused._kernels()
+    original = kernels[0]
+
+    def spy(*args: object) -> None:
+        seen.append(numba.get_num_threads())
+        original(*args)
+
+    monkeypatch.setattr(fused, "_kernels", lambda: (spy, kernels[1]))
+    monkeypatch.setattr(fused, "MIN_PARAMS", 1)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    net = nl.Network.create([3, 4, 1], "tanh", "identity", seed=0, dtype=np.float64)
+    nl.fit(net, X, Y, "mse", "adam", epochs=2, batch_size=40, threads=1, backend="numpy")
+    assert seen
+    assert set(seen) == {1}
+    seen.clear()
+    nl.fit(net, X, Y, "mse", "adam", epochs=1, batch_size=40, threads=None, backend="numpy")
+    assert seen == [numba.config.NUMBA_NUM_THREADS]

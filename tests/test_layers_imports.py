@@ -15,7 +15,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "neuronless"
-CORE = ["network", "workspace", "backprop", "gradcheck", "sensitivity", "optimizers", "fused"]
+CORE = ["network", "workspace", "backprop", "gradcheck", "sensitivity", "optimizers", "fused",
+        "kernels"]
 LEAVES = ["activations", "losses", "layers", "errors"]
 
 

@@ -13,9 +13,11 @@ fall back to NumPy when it does not. numba is imported on the first call, never 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,8 @@ def _kernels() -> tuple[Any, Any]:
     # costs nothing here. Set before numba starts its OpenMP runtime; a user's setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KMP_BLOCKTIME", "0")
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # a thread count the user gave BLAS
+        os.environ.setdefault("NUMBA_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
     import numba
 
     @numba.njit(parallel=True, cache=True, nogil=True)
@@ -70,6 +74,29 @@ def _kernels() -> tuple[Any, Any]:
     return adam_kernel, momentum_kernel
 
 
+_budget = threading.local()
+
+
+@contextlib.contextmanager
+def limit(threads: int | None) -> Iterator[None]:
+    """Within the block, the fused updates of this thread use at most ``threads`` threads
+    (``None``: numba's own count); ``fit(threads=...)`` enters it beside its BLAS limit."""
+    before = getattr(_budget, "threads", None)
+    _budget.threads = threads
+    try:
+        yield
+    finally:
+        _budget.threads = before
+
+
+def _launch_threads() -> None:
+    n = getattr(_budget, "threads", None)
+    import numba
+
+    most = int(getattr(numba.config, "NUMBA_NUM_THREADS"))  # noqa: B009  (set at import)
+    numba.set_num_threads(most if n is None else max(1, min(n, most)))
+
+
 def use_fused(params: Array) -> bool:
     """Whether an optimizer step on ``params`` takes the fused path."""
     return params.size >= MIN_PARAMS and params.flags.c_contiguous and available()
@@ -82,6 +109,7 @@ def adam(params: Array, grads: Array, m: Array, v: Array, beta1: float, beta2: f
     kernel = _kernels()[0]
     t = params.dtype.type  # scalars in the arrays' dtype: float32 stays float32
     with _LAUNCH:
+        _launch_threads()
         kernel(params.reshape(-1), grads.reshape(-1), m.reshape(-1), v.reshape(-1), t(beta1),
                t(beta2), t(step_size), t(eps))
 
@@ -91,4 +119,5 @@ def momentum(params: Array, grads: Array, velocity: Array, mom: float, lr: float
     kernel = _kernels()[1]
     t = params.dtype.type
     with _LAUNCH:
+        _launch_threads()
         kernel(params.reshape(-1), grads.reshape(-1), velocity.reshape(-1), t(mom), t(lr))

@@ -19,13 +19,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import fused
 from .backprop import (
     Backprop,
     check_loss_setup,
@@ -249,6 +250,7 @@ class _Blas:
 
 
 def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextManager[Any]:
+    """BLAS's threads (and the fused updates', :func:`neuronless.fused.limit`) for a fit."""
     if threads is None:
         return nullcontext()
     if threads == "auto":
@@ -260,9 +262,11 @@ def _thread_limit(threads: int | str | None, net: Network) -> AbstractContextMan
     controller = _Blas.get()
     current = [lib.num_threads for lib in _Blas.libraries]  # None: the library cannot tell
     if all(n is not None and n <= threads for n in current):
-        return nullcontext()  # already that few (a caller's own limit): nothing to change
-    limiter: AbstractContextManager[Any] = controller.limit(limits=threads, user_api="blas")
-    return limiter
+        return fused.limit(threads)  # BLAS already that few (a caller's own limit)
+    stack = ExitStack()
+    stack.enter_context(controller.limit(limits=threads, user_api="blas"))
+    stack.enter_context(fused.limit(threads))
+    return stack
 
 
 def fit(
