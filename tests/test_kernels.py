@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import neuronless
+import neuronless as nl
 from neuronless import Network
 from neuronless.errors import ConfigError
 from neuronless.kernels import compiled_supported, forward
@@ -127,6 +128,24 @@ def test_fit_with_shuffling_ends_where_numpy_does(dtype):
     np.testing.assert_allclose(runs["compiled"][1], runs["numpy"][1], **tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("sizes", "output", "base"), [([4, 6, 3], "softmax", "cross_entropy"),
+                                                       ([4, 5, 2], "sigmoid",
+                                                        "binary_cross_entropy")])
+def test_label_smoothed_losses_compile_as_the_base_at_smoothed_targets(dtype, sizes, output,
+                                                                       base):
+    # the pipeline's default classification loss (label smoothing 0.1) takes the kernels too
+    net = Network.create(sizes, hidden="tanh", output=output, seed=6, dtype=dtype)
+    loss = label_smoothing(base, 0.1)
+    X, Y = _data(sizes, base, 30, dtype)
+    reference, compiled = _pair(net, loss, Adam(0.01), batch_size=8)
+    assert compiled.last_backend == "numpy"  # nothing ran yet
+    losses_ref = [reference.epoch(X, Y) for _ in range(5)]
+    losses_cmp = [compiled.epoch(X, Y) for _ in range(5)]
+    assert compiled.last_backend == "compiled"
+    _assert_same(reference, compiled, losses_ref, losses_cmp, dtype)
+
+
 def test_compiled_forward_matches_network_forward():
     net = Network([5, 7, 4, 3], ["relu", "sigmoid", "softmax"], steepness=[1.0, 0.7, 2.0],
                   dtype=np.float64)
@@ -160,8 +179,6 @@ UNSUPPORTED = [
      "clamp"),
     ("softmax with mse", lambda: Network.create([2, 3, 2], output="softmax", seed=0), "mse",
      "sgd", "softmax"),
-    ("smoothed loss", lambda: Network.create([2, 3, 1], seed=0),
-     label_smoothing("binary_cross_entropy", 0.1), "sgd", "smoothed"),
     ("nesterov", lambda: Network.create([2, 3, 1], seed=0), "mse", Nesterov(), "Nesterov"),
     ("rprop", lambda: Network.create([2, 3, 1], seed=0), "mse", "irprop-", "IRpropMinus"),
     ("adamw", lambda: Network.create([2, 3, 1], seed=0), "mse", "adamw", "AdamW"),
@@ -250,3 +267,49 @@ def test_numba_is_imported_only_when_an_epoch_may_run_compiled():
     done = subprocess.run([sys.executable, "-c", _NUMPY_ONLY], env=env, check=True,
                           capture_output=True, text=True, timeout=300)
     assert done.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ one-sample forward
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("sizes", "hidden", "output"), [
+    ([2, 4, 1], "tanh", "sigmoid"), ([6, 5, 4, 3], "relu", "softmax"), ([3, 2], "tanh", "identity")])
+def test_one_sample_compiled_forward_equals_numpy(dtype: type, sizes: list[int], hidden: str,
+                                                  output: str) -> None:
+    import neuronless.network as network_module
+
+    net = nl.Network.create(sizes, hidden, output, seed=3, dtype=dtype)
+    rows = np.random.default_rng(1).normal(size=(20, sizes[0])).astype(dtype)
+    ref = [net.forward(x) for x in rows]  # the NumPy path (fewer calls than the switch)
+    assert net._one_sample is None
+    net.predict_backend = "compiled"
+    got = [net.forward(x) for x in rows]
+    assert net._one_sample is not None
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype is np.float64 else {"rtol": 1e-5, "atol": 1e-6}
+    for g, r in zip(got, ref, strict=True):
+        assert g.shape == r.shape == (sizes[-1],)
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, r, **tol)
+    net.params[...] *= 0.5  # training in between is seen
+    np.testing.assert_allclose(net.forward(rows[0]), net.forward(rows[:1])[0], **tol)
+    out = net.forward(rows[0])
+    out[...] = 99.0  # the caller owns what it gets
+    assert not np.any(net.forward(rows[0]) == 99.0)
+    copy = net.copy()
+    assert copy._one_sample is None  # a copy starts on NumPy again
+    np.testing.assert_allclose(copy.forward(rows[0]), net.forward(rows[0]), **tol)
+    auto = nl.Network.create(sizes, hidden, output, seed=3, dtype=dtype)
+    for k in range(network_module.ONE_SAMPLE_COMPILE_AFTER + 1):
+        auto.forward(rows[k % len(rows)])
+    assert auto._one_sample is not None  # "auto" switched after its count
+
+
+def test_one_sample_backend_refusals() -> None:
+    net = nl.Network.create([3, 4, 2], "elu", "sigmoid", seed=0)
+    net.predict_backend = "compiled"
+    with pytest.raises(nl.ConfigError, match="elu activation of layer 0 is not compiled"):
+        net.forward(np.zeros(3, dtype=net.dtype))
+    net.predict_backend = "fast"
+    with pytest.raises(nl.ConfigError, match="predict_backend must be"):
+        net.forward(np.zeros(3, dtype=net.dtype))
+    big = nl.Network.create([300, 200, 2], "tanh", "sigmoid", seed=0)
+    assert big._compiled_one_sample() is None  # "auto": NumPy is as fast at this size

@@ -25,23 +25,43 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import fused
 from .losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, MSE, Loss
-from .network import Network
 from .optimizers import SGD, Adam, Momentum, State
+from .workspace import NetworkLike
 
 Array = NDArray[Any]
+
+
+class Network(NetworkLike, Protocol):
+    """What the kernels read from a :class:`~neuronless.Network` (declared here, so that
+    ``network`` may use this module: imports flow downward)."""
+
+    @property
+    def params(self) -> Array: ...
+    @property
+    def shapes(self) -> list[tuple[int, int]]: ...
+    @property
+    def mask(self) -> Any: ...
+    @property
+    def regularized(self) -> Array: ...
 
 #: activation name -> the integer code the kernels branch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softmax": 4}
 LOSS_CODES = {MSE.name: 0, BINARY_CROSS_ENTROPY.name: 1, CROSS_ENTROPY.name: 2}
 OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2}
 _ELEMENTWISE = ("identity", "tanh", "sigmoid", "relu")
+
+
+def _base(loss: Loss) -> Loss:
+    """A label-smoothed cross-entropy's base loss (the kernels see smoothed targets)."""
+    base = getattr(loss, "base", None)
+    return base if isinstance(base, Loss) and hasattr(loss, "smooth") else loss
 
 
 def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
@@ -58,6 +78,7 @@ def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
         last = k == len(net.layers) - 1
         if name not in _ELEMENTWISE and not (last and name == "softmax"):
             return f"the {name} activation of layer {k} is not compiled"
+    loss = _base(loss)
     if not any(loss is known for known in (MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)):
         return f"the loss {loss.name!r} is not compiled (mse, binary_cross_entropy, cross_entropy are)"
     out = net.layers[-1].uniform
@@ -354,6 +375,44 @@ def forward(net: Network, X: Any) -> Array:
     return out
 
 
+def forward_supported(net: Network) -> str | None:
+    """``None`` if :class:`OneSample` can run ``net``, else the reason it cannot."""
+    if net.shortcut:
+        return "shortcut connections are not compiled"
+    for k, layer in enumerate(net.layers):
+        if layer.uniform is None or layer.clamp is not None:
+            return f"layer {k} mixes activations or has a clamp"
+        name = layer.uniform.name
+        if name not in _ELEMENTWISE and not (k == len(net.layers) - 1 and name == "softmax"):
+            return f"the {name} activation of layer {k} is not compiled"
+    return None
+
+
+class OneSample:
+    """The compiled forward pass of one 1-D sample, into buffers made once: what
+    :meth:`~neuronless.Network.forward` switches to for a network asked for many single
+    samples (check :func:`forward_supported` first). Reads ``net.params`` at every call, so
+    training in between is seen; the architecture is read once, here."""
+
+    def __init__(self, net: Network) -> None:
+        reason = forward_supported(net)
+        assert reason is None, reason
+        self.net = net
+        self.sizes, self.offsets, self.codes, self.steep = _plan(net)
+        self.A = np.zeros((len(net.sizes), 1, int(max(net.sizes))), dtype=net.dtype)
+        self.n_in, self.n_out, self.last = net.sizes[0], net.sizes[-1], len(net.sizes) - 1
+        _compiled()
+        self.kernel = _forward_batch_jit
+
+    def __call__(self, x: Array) -> Array:
+        A = self.A
+        A[0, 0, : self.n_in] = x
+        self.kernel(self.net.params, A, 1, self.sizes, self.offsets, self.codes, self.steep,
+                    True)
+        out: Array = A[self.last, 0, : self.n_out].copy()
+        return out
+
+
 class CompiledEpoch:
     """The compiled :meth:`~neuronless.training.Trainer.epoch` of one network, loss and
     optimizer (check :func:`compiled_supported` first). The plan (sizes, offsets,
@@ -370,7 +429,9 @@ class CompiledEpoch:
                      else np.empty(0, dtype=net.dtype))
         self.l2 = float(l2)
         self.reg = net.regularized if self.l2 else np.empty(0, dtype=net.dtype)
-        self.loss_code = LOSS_CODES[loss.name]
+        self.loss_code = LOSS_CODES[_base(loss).name]
+        # label smoothing: the base loss at the smoothed targets (losses.label_smoothing)
+        self.smooth = getattr(loss, "smooth", None) if _base(loss) is not loss else None
         self.opt_code = OPTIMIZER_CODES[type(optimizer)]
         self._none = np.empty(0, dtype=net.dtype)
         self._orders: dict[int, Array] = {}
@@ -382,6 +443,8 @@ class CompiledEpoch:
         updates ``net.params`` and ``state`` in place and returns the mean loss."""
         net, opt = self.net, self.optimizer
         n = X.shape[0]
+        if self.smooth is not None:
+            Y = np.ascontiguousarray(self.smooth(Y), dtype=Y.dtype)
         if order is None:
             order = self._orders.get(n)
             if order is None:

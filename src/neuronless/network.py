@@ -61,6 +61,13 @@ def check_seed(seed: Seed) -> None:
         )
 
 
+#: one-sample forward passes on a network before "auto" compiles them (numba's import and
+#: cache load, about half a second once, pays off only for a network asked many times)
+ONE_SAMPLE_COMPILE_AFTER = 1000
+#: above this many parameters NumPy's matrix-vector products are as fast (benchmarks/run.py,
+#: "1-sample µs"; measured crossing between 35,000 and 70,000)
+ONE_SAMPLE_MAX_PARAMS = 50_000
+
 class Network:
     """A multilayer perceptron stored as weight matrices that are views of one flat vector.
 
@@ -137,6 +144,12 @@ class Network:
         self.mask: NDArray[np.bool_] | None = None
         self._reg: Array | None = None
         self._plan: list[tuple[Array, Array, Callable[[Array], object]]] | None = None
+        #: "auto": one-sample forward passes switch to compiled code after
+        #: ONE_SAMPLE_COMPILE_AFTER calls on a small supported net; "numpy" never; "compiled"
+        #: at the first call (a ConfigError if it cannot)
+        self.predict_backend = "auto"
+        self._one_sample: Callable[[Array], Array] | None = None
+        self._one_sample_calls = 0
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -547,10 +560,21 @@ class Network:
         Layer by layer: ``z = a @ W[:-1] + W[-1]``, ``a = f(steepness * z)``. A 1-D sample
         gives a 1-D output.
         """
+        sample = (type(X) is np.ndarray and X.ndim == 1 and X.dtype == self.dtype
+                  and X.shape[0] == self.sizes[0])
+        if sample:  # one sample, the common case of a prediction service
+            one = self._one_sample
+            if one is not None:
+                return one(X)
+            self._one_sample_calls += 1
+            if (self._one_sample_calls == ONE_SAMPLE_COMPILE_AFTER
+                    or self.predict_backend != "auto"):
+                self._one_sample = self._compiled_one_sample()
+                if self._one_sample is not None:
+                    return self._one_sample(X)
         plan = self._plan if self._plan is not None else self._inference_plan()
-        if (type(X) is np.ndarray and X.ndim == 1 and X.dtype == self.dtype
-                and X.shape[0] == self.sizes[0] and plan):
-            a = X  # one sample, the common case of a prediction service: 1-D all the way
+        if sample and plan:
+            a: Array = X  # 1-D all the way
             for W_in, b, act in plan:
                 a = np.dot(a, W_in)
                 np.add(a, b, out=a)
@@ -569,6 +593,30 @@ class Network:
                 a = z
             out = a
         return out[0] if X_in.ndim == 1 else out
+
+    def _compiled_one_sample(self) -> Callable[[Array], Array] | None:
+        """The compiled one-sample forward (:class:`neuronless.kernels.OneSample`) when
+        ``predict_backend`` allows it and it is faster here (at most
+        ``ONE_SAMPLE_MAX_PARAMS`` parameters, a supported net, numba importable)."""
+        backend = self.predict_backend
+        if backend not in ("auto", "numpy", "compiled"):
+            raise ConfigError(f"predict_backend must be 'auto', 'numpy' or 'compiled'; got "
+                              f"{backend!r}.")
+        if backend == "numpy":
+            return None
+        from . import kernels
+
+        reason = kernels.forward_supported(self)
+        if reason is None and not kernels.available():
+            reason = "numba does not import here"
+        if reason is None and backend == "auto" and self.params.size > ONE_SAMPLE_MAX_PARAMS:
+            reason = "larger nets are as fast with NumPy"
+        if reason is not None:
+            if backend == "compiled":
+                raise ConfigError(f"predict_backend='compiled' cannot run this network: "
+                                  f"{reason}; use 'auto' or 'numpy'.")
+            return None
+        return kernels.OneSample(self)
 
     def _inference_plan(self) -> list[tuple[Array, Array, Callable[[Array], object]]]:
         """Per layer ``(W[:-1], W[-1], in-place activation)`` for 1-D samples; empty if the
