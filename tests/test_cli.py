@@ -393,3 +393,25 @@ def test_train_schedule_step_decay_from_the_command_line(
                                 0.00125, 0.00125])
     assert main(["train", str(iris_csv), "--schedule", "linear", "-o", str(out)]) == 2
     assert "invalid choice: 'linear'" in capsys.readouterr().err
+
+
+def test_train_backend_flag_and_info_say_how_the_epochs_ran(
+    tmp_path: Path, iris_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "c.nless"
+    # batch 16 on a 4-6-3 net is within the compiled path's size rule
+    assert main(["train", str(iris_csv), "--layers", "6", "--hidden", "tanh", "--epochs", "3",
+                 "--batch-size", "16", "--optimizer", "adam", "--backend", "compiled",
+                 "--early-stopping", "0", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "compiled epochs" in capsys.readouterr().out
+    assert main(["train", str(iris_csv), "--epochs", "3", "--backend", "numpy", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "numpy epochs" in capsys.readouterr().out
+    assert main(["train", str(iris_csv), "--optimizer", "lbfgs", "--backend", "compiled",
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--backend compiled" in err[0]

@@ -265,6 +265,7 @@ class Options:
     seed: int = 0
     dtype: Any = np.float32
     threads: int | str | None = "auto"
+    backend: str = "auto"
     checkpoint: str | None = None
     checkpoint_every: int = 10
     resume: str | None = None
@@ -500,6 +501,7 @@ def train(
     seed: int = 0,
     dtype: Any = np.float32,
     threads: int | str | None = "auto",
+    backend: str = "auto",
     na_values: Sequence[str] = (),
     drop: Sequence[str] = (),
     keep: Sequence[str] = (),
@@ -531,8 +533,9 @@ def train(
     na_values : extra cell texts that mean "missing" (besides empty, NA, NaN, ``?``, ...)
     drop : feature columns to leave out; ``keep``: identifier-like text columns to keep;
         ``categorical``: numeric columns to one-hot encode (codes)
-    checkpoint, checkpoint_every, resume, progress, callbacks, threads : as in
-        :func:`neuronless.fit`
+    checkpoint, checkpoint_every, resume, progress, callbacks, threads, backend : as in
+        :func:`neuronless.fit` (``backend``: ``"auto"``, ``"numpy"`` or ``"compiled"``, the
+        epoch loop of the gradient step rules; the model's ``info["backend"]`` says which ran)
     log : ``log(kind, line)`` receives human-readable lines (kind ``"info"``, ``"note"`` or
         ``"progress"``); the command line prints them
 
@@ -556,8 +559,8 @@ def train(
     opts = Options(task=task, loss=loss, fann_compatible=fann_compatible,
                    error_function=error_function, desired_error=desired_error,
                    max_neurons=max_neurons, seed=seed, dtype=dtype, threads=threads,
-                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                   progress=progress, callbacks=callbacks, log=log)
+                   backend=backend, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                   resume=resume, progress=progress, callbacks=callbacks, log=log)
     resolved = resolve_recipe(recipe, given, opts)
     prepared = prepare(data, target, task=task, na_values=na_values, drop=drop, keep=keep,
                        categorical=categorical)
@@ -618,6 +621,13 @@ def check_options(recipe: Recipe, opts: Options, given: dict[str, Any]) -> None:
                 raise ConfigError(f"{flag} does not apply to {why}; leave it out (keyword "
                                   f"{name}=), or pick another optimizer to use it.")
 
+    if opts.backend not in ("auto", "numpy", "compiled"):
+        raise ConfigError(f"backend must be 'auto', 'numpy' or 'compiled'; got {opts.backend!r}.")
+    if opts.backend == "compiled" and method != "gradient":
+        raise ConfigError(f"--backend compiled (backend='compiled') applies to the gradient step "
+                          f"rules' epochs; --optimizer {recipe.optimizer}"
+                          f"{' with --fann-compatible' if opts.fann_compatible else ''} trains "
+                          "with NumPy only. Leave --backend out.")
     if method != "cascade" and opts.max_neurons is not None:
         raise ConfigError("--max-neurons (max_neurons=) applies only to --optimizer cascade; "
                           "leave it out or add --optimizer cascade.")
@@ -809,7 +819,7 @@ def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | Non
                   early_stopping=stopping, progress=opts.progress, callbacks=opts.callbacks,
                   threads=opts.threads, checkpoint=opts.checkpoint,
                   checkpoint_every=opts.checkpoint_every, resume=opts.resume, state=state,
-                  sample_weight=weights)
+                  sample_weight=weights, backend=opts.backend)
     return net, history, {}
 
 
@@ -880,6 +890,7 @@ def _info(model: Model, prep: Prepared, recipe: Recipe, opts: Options, seconds: 
         "recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in recipe.as_dict().items()},
         "fann_compatible": method_of(recipe, opts) == "fann",
         "training_seconds": seconds,
+        "backend": getattr(model.history, "backend", "numpy"),  # how the epochs ran
         "score": {where: score},
         "notes": list(prep.notes),
         "source": prep.source,

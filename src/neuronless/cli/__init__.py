@@ -111,6 +111,9 @@ def _build_parser() -> _Parser:
                                                 "inverse_scaling", "none"], default=None,
                        help="learning-rate schedule over the epochs (default: the recipe's; "
                        "docs/guide.md describes each)")
+    train.add_argument("--backend", choices=["auto", "numpy", "compiled"], default="auto",
+                       help="how the epochs run: NumPy, or compiled with numba for small nets "
+                       "(default auto: compiled where it is faster; 'info' says which ran)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-neurons", type=_non_negative_int, default=None, metavar="N",
                        help="--optimizer cascade: hidden units to grow at most (default 30)")

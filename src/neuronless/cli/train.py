@@ -56,7 +56,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "checkpoint": args.checkpoint, "checkpoint_every": args.checkpoint_every,
         "resume": args.resume, "batch_size": args.batch_size,
         "na_values": args.na_values, "drop": args.drop, "keep": args.keep,
-        "categorical": args.categorical, "schedule": args.schedule,
+        "categorical": args.categorical, "schedule": args.schedule, "backend": args.backend,
     }
 
 
