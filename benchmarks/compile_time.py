@@ -1,0 +1,66 @@
+"""The compiled path's one-time cost: compiling its kernels on a fresh machine, then loading
+them from numba's cache in a later process.
+
+Each measurement is a new Python process with ``NUMBA_CACHE_DIR`` set to one temporary
+folder: the first finds the folder empty and compiles, the next ones load what it wrote. Each
+process times, after ``import neuronless``: (a) the first compiled epoch of a 2-4-1 net
+(float64, Adam), which imports numba and compiles or loads the epoch kernel; (b) the first
+fused Adam update on 20,000 float32 parameters; (c) the first compiled one-sample forward.
+Figures go in docs/performance.md ("The compiled path").
+
+    .venv/bin/python benchmarks/compile_time.py
+    .venv/bin/python benchmarks/compile_time.py --loads 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+CHILD = r"""
+import json, time
+import numpy as np
+import neuronless as nl
+from neuronless import fused
+from neuronless.optimizers import Adam
+from neuronless.training import Trainer
+
+out = {}
+net = nl.Network.create([2, 4, 1], "tanh", "sigmoid", seed=0, dtype=np.float64)
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+Y = np.array([[0], [1], [1], [0]], dtype=np.float64)
+trainer = Trainer(net, "binary_cross_entropy", Adam(0.01), batch_size=4, backend="compiled")
+t = time.perf_counter(); trainer.epoch(X, Y); out["epoch_s"] = time.perf_counter() - t
+p = np.zeros(fused.MIN_PARAMS, np.float32)
+t = time.perf_counter(); fused.adam(p, p.copy(), p.copy(), p.copy(), 0.9, 0.999, 0.01, 1e-8)
+out["fused_s"] = time.perf_counter() - t
+net.predict_backend = "compiled"
+t = time.perf_counter(); net.forward(X[0]); out["one_sample_s"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loads", type=int, default=2, help="processes that load from the cache")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="neuronless-numba-cache-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        print(f"{'process':>14} {'first epoch s':>14} {'first fused s':>14} {'1-sample s':>11}")
+        for k in range(1 + args.loads):
+            run = subprocess.run([sys.executable, "-c", CHILD], env=env, check=True,
+                                 capture_output=True, text=True)
+            r = json.loads(run.stdout.strip().splitlines()[-1])
+            name = "compile" if k == 0 else f"load {k}"
+            print(f"{name:>14} {r['epoch_s']:>14.3f} {r['fused_s']:>14.3f} "
+                  f"{r['one_sample_s']:>11.4f}")
+        files = sum(len(f) for _, _, f in os.walk(cache))
+        print(f"cache: {files} files in {cache}")
+
+
+if __name__ == "__main__":
+    main()
