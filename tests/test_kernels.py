@@ -22,7 +22,7 @@ from neuronless import Network
 from neuronless.errors import ConfigError
 from neuronless.kernels import compiled_supported, forward
 from neuronless.losses import get_loss, label_smoothing
-from neuronless.optimizers import SGD, Adam, Momentum, Nesterov, get_optimizer
+from neuronless.optimizers import SGD, Adam, AdamW, Momentum, Nesterov, RMSprop, get_optimizer
 from neuronless.training import Trainer, fit
 
 TOPOLOGIES = [[2, 4, 1], [8, 16, 8, 3], [5, 3]]
@@ -35,7 +35,9 @@ HEADS = [
     ("tanh", "relu", "mse"),
     ("relu", "sigmoid", "mse"),
 ]
-OPTIMIZERS = {"sgd": SGD(0.1), "momentum": Momentum(0.05, 0.9), "adam": Adam(0.01)}
+OPTIMIZERS = {"sgd": SGD(0.1), "momentum": Momentum(0.05, 0.9), "adam": Adam(0.01),
+              "nesterov": Nesterov(0.05, 0.8), "rmsprop": RMSprop(0.01, rho=0.85),
+              "adamw": AdamW(0.01, weight_decay=0.05)}
 TOLERANCE = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 1e-5, "atol": 1e-6}}
 
 
@@ -179,9 +181,8 @@ UNSUPPORTED = [
      "clamp"),
     ("softmax with mse", lambda: Network.create([2, 3, 2], output="softmax", seed=0), "mse",
      "sgd", "softmax"),
-    ("nesterov", lambda: Network.create([2, 3, 1], seed=0), "mse", Nesterov(), "Nesterov"),
     ("rprop", lambda: Network.create([2, 3, 1], seed=0), "mse", "irprop-", "IRpropMinus"),
-    ("adamw", lambda: Network.create([2, 3, 1], seed=0), "mse", "adamw", "AdamW"),
+    ("quickprop", lambda: Network.create([2, 3, 1], seed=0), "mse", "quickprop", "Quickprop"),
 ]
 
 

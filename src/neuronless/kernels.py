@@ -13,8 +13,8 @@ prediction.
 Supported: plain layered nets (no shortcut, no clamp, one activation per layer) of any depth,
 identity, tanh, sigmoid and relu layers with any steepness; ``mse`` after any of those,
 ``binary_cross_entropy`` after sigmoid, ``cross_entropy`` after softmax (the fused
-``(a - y)/m`` delta); the step rules :class:`~neuronless.optimizers.SGD`,
-:class:`~neuronless.optimizers.Momentum` and :class:`~neuronless.optimizers.Adam`.
+``(a - y)/m`` delta); the step rules SGD, Momentum, Nesterov, RMSprop, Adam and AdamW of
+:mod:`~neuronless.optimizers`.
 
 numba is imported on the first compiled call, never by ``import neuronless``. The kernels
 below are plain Python functions (numba compiles them; nothing in them is a Python object)
@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from . import fused
 from .losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, MSE, Loss
-from .optimizers import SGD, Adam, Momentum, State
+from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov, RMSprop, State
 from .workspace import NetworkLike
 
 Array = NDArray[Any]
@@ -54,7 +54,8 @@ class Network(NetworkLike, Protocol):
 #: activation name -> the integer code the kernels branch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softmax": 4}
 LOSS_CODES = {MSE.name: 0, BINARY_CROSS_ENTROPY.name: 1, CROSS_ENTROPY.name: 2}
-OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2}
+OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2, Nesterov: 3, RMSprop: 4,
+                                     AdamW: 5}
 _ELEMENTWISE = ("identity", "tanh", "sigmoid", "relu")
 
 
@@ -86,8 +87,8 @@ def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
     if out.name == "softmax" and loss is not CROSS_ENTROPY:
         return f"a softmax output is compiled only with cross_entropy, not {loss.name!r}"
     if type(optimizer) not in OPTIMIZER_CODES:
-        return (f"the optimizer {type(optimizer).__name__} is not compiled (SGD, Momentum and "
-                "Adam are)")
+        return (f"the optimizer {type(optimizer).__name__} is not compiled (SGD, Momentum, "
+                "Nesterov, RMSprop, Adam and AdamW are)")
     return None
 
 
@@ -185,7 +186,9 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
     """One epoch over the rows ``X[order]`` in batches of ``batch``; return (mean loss, t).
 
     ``loss_code``: 0 mse, 1 sigmoid + binary cross-entropy, 2 softmax + cross-entropy.
-    ``opt_code``: 0 SGD, 1 Momentum (``s1`` the velocity), 2 Adam (``s1``, ``s2`` the
+    ``opt_code``: 0 SGD, 1 Momentum (``s1`` the velocity), 3 Nesterov (the same), 4 RMSprop
+    (``s1`` the squared average, ``beta2`` its ``1 - rho``), 5 AdamW (as Adam, after the
+    decay ``params *= momentum``), 2 Adam (``s1``, ``s2`` the
     undamped moments ``m'``, ``v'``; ``t`` the step count). A batch whose loss is not finite
     is not stepped and ends the epoch, which then returns that loss.
     """
@@ -315,7 +318,26 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
                 v = s1[q] * mom - grads[q] * lr
                 s1[q] = v
                 params[q] += v
-        else:
+        elif opt_code == 3:  # Nesterov: v = mom v - lr g; params += mom v - lr g
+            t += 1
+            for q in range(params.size):
+                gl = grads[q] * lr
+                v = s1[q] * mom - gl
+                s1[q] = v
+                params[q] += v * mom - gl
+        elif opt_code == 4:  # RMSprop; b2 holds 1 - rho, eps the plain epsilon
+            t += 1
+            c[7] = eps
+            eps_r = c[7]
+            for q in range(params.size):
+                g = grads[q]
+                sq = s1[q] + (g * g - s1[q]) * b2
+                s1[q] = sq
+                params[q] -= (g / (np.sqrt(sq) + eps_r)) * lr
+        else:  # Adam, and AdamW (code 5), whose mom holds 1 - lr * weight_decay
+            if opt_code == 5:
+                for q in range(params.size):
+                    params[q] *= mom
             t += 1
             r_t = math.sqrt((1.0 - beta2) / (1.0 - beta2 ** float(t)))
             c[6] = learning_rate * (1.0 - beta1) / ((1.0 - beta1 ** float(t)) * r_t)
@@ -454,9 +476,15 @@ class CompiledEpoch:
         momentum = beta1 = beta2 = eps = 0.0
         if self.opt_code == 1:
             s1, momentum = state.arrays["velocity"], float(opt.momentum)
-        elif self.opt_code == 2:
+        elif self.opt_code == 3:
+            s1, momentum = state.arrays["velocity"], float(opt.momentum)
+        elif self.opt_code == 4:
+            s1, beta2, eps = state.arrays["square_avg"], 1.0 - float(opt.rho), float(opt.eps)
+        elif self.opt_code in (2, 5):
             s1, s2 = state.arrays["m"], state.arrays["v"]
             beta1, beta2, eps = float(opt.beta1), float(opt.beta2), float(opt.eps)
+            if self.opt_code == 5:  # decoupled decay first, at this epoch's rate
+                momentum = 1.0 - lr * float(opt.weight_decay)
         loss, t = self._kernel(
             net.params, X, Y, order, int(min(batch, n)), self.sizes, self.offsets, self.codes,
             self.steep, self.mask, self.use_mask, self.reg, self.l2, self.loss_code,
