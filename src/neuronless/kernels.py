@@ -92,10 +92,8 @@ def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
     return None
 
 
-@functools.cache
-def available() -> bool:
-    """True if numba imports here, so the compiled path can run."""
-    return fused.available()
+#: True if numba imports here, so the compiled path can run (one check for both modules)
+available = fused.available
 
 
 # ------------------------------------------------------------------ the kernels (numba)

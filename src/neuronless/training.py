@@ -165,8 +165,11 @@ class Trainer:
         return loss
 
     def epoch(self, X: Array, Y: Array, learning_rate: float | None = None,
-              weights: Array | None = None) -> float:
+              weights: Array | None = None, order: Array | None = None) -> float:
         """One pass over ``(X, Y)`` in order, in batches of ``batch_size``; return the mean loss.
+
+        ``order`` (a permutation of the rows, int64) visits the rows in that order instead:
+        the compiled epoch reads them through it, the NumPy one takes a reordered copy.
 
         With per-sample ``weights`` each batch's loss is a weighted mean and the epoch's loss
         their mean weighted by each batch's total weight.
@@ -176,14 +179,18 @@ class Trainer:
         """
         n = X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
-        if self._use_compiled(bs, weights):
+        if self.compiles(n, weights):
             if self._compiled is None:
                 self._compiled = CompiledEpoch(self.net, self.loss, self.optimizer, self.l2)
             self.last_backend = "compiled"
             dt = self.net.dtype
             return self._compiled(np.ascontiguousarray(X, dtype=dt),
-                                  np.ascontiguousarray(Y, dtype=dt), self.state, bs, learning_rate)
+                                  np.ascontiguousarray(Y, dtype=dt), self.state, bs, learning_rate,
+                                  order)
         self.last_backend = "numpy"
+        if order is not None:
+            X, Y = X[order], Y[order]
+            weights = None if weights is None else weights[order]
         if bs == n:
             return self.step(X, Y, learning_rate, weights)
         total = 0.0
@@ -195,6 +202,11 @@ class Trainer:
                 return loss
             total += loss * ((stop - start) if w is None else float(np.sum(w)))
         return float(total / (n if weights is None else float(np.sum(weights))))
+
+    def compiles(self, n: int, weights: Array | None = None) -> bool:
+        """Whether an epoch over ``n`` rows (with those ``weights``) runs compiled."""
+        return self._use_compiled(n if self.batch_size is None else min(self.batch_size, n),
+                                  weights)
 
     def _use_compiled(self, batch: int, weights: Array | None) -> bool:
         """Whether an epoch in batches of ``batch`` rows runs compiled (see ``backend``)."""
@@ -489,11 +501,16 @@ def fit(
             if shuffle and minibatch:
                 assert rng is not None
                 perm = rng.permutation(n)
-                np.take(X2, perm, axis=0, out=Xs)
-                np.take(Y2, perm, axis=0, out=Ys)
-                if W2 is not None:
-                    np.take(W2, perm, out=Ws)
-            train_loss = trainer.epoch(Xs, Ys, lr, Ws)
+                if trainer.compiles(n, W2):  # the kernel reads the rows through perm
+                    train_loss = trainer.epoch(X2, Y2, lr, None, order=perm)
+                else:
+                    np.take(X2, perm, axis=0, out=Xs)
+                    np.take(Y2, perm, axis=0, out=Ys)
+                    if W2 is not None:
+                        np.take(W2, perm, out=Ws)
+                    train_loss = trainer.epoch(Xs, Ys, lr, Ws)
+            else:
+                train_loss = trainer.epoch(Xs, Ys, lr, Ws)
             history.backend = trainer.last_backend
             diverged = None
             if not math.isfinite(train_loss):

@@ -34,6 +34,9 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity", "leaky_relu", "elu", "soft
                "gaussian")
 LOSSES = ("mse", "binary_cross_entropy", "cross_entropy")
 #: the pipeline's schedules (None, the constant rate, is the page's "constant")
+#: FANN's two plain gradient-descent modes, as SGD with their own batch: one pattern at a time
+#: (``incremental``) or every training row (``batch``, 0 here)
+FANN_SGD = {"incremental": 1, "batch": 0}
 SCHEDULES: tuple[str, ...] = tuple(s for s in PIPELINE_SCHEDULES if s is not None)
 #: the epoch budget the schedules run over (the playground has no budget of its own)
 SCHEDULE_EPOCHS = 500
@@ -64,7 +67,7 @@ CAPS: dict[str, Any] = {
     "losses": list(LOSSES),
     "schedules": list(SCHEDULES),
     "rateless": list(RATELESS),
-    "own_batch": ["incremental", "batch"],
+    "own_batch": list(FANN_SGD),
 }
 _HIDE = re.compile(r"^[a-z_]{1,40}$")
 

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
-from .config import SCHEDULE_EPOCHS, UPLOAD
+from .config import UPLOAD
 from .session import Session, SessionError
 
 FORMATS = {"nless": "application/octet-stream", "net": "text/plain; charset=utf-8",
@@ -67,10 +67,11 @@ as playground-run.nless. Written by `neuronless playground`.
 
 import numpy as np
 
-from neuronless.pipeline import RATELESS, Options, Recipe, build_model, prepare
+from neuronless.pipeline import Options, build_model, prepare
 from neuronless.training import Trainer
+from neuronless.web.config import check_config
 from neuronless.web.data import builtin_table, split_rows
-from neuronless.web.session import encode_targets
+from neuronless.web.session import encode_targets, recipe_of
 
 CONFIG = {config!r}
 STEPS = {steps!r}
@@ -78,17 +79,10 @@ STEPS = {steps!r}
 EDITS = {edits!r}
 {data}
 train_rows, test_rows = split_rows(len(prep.targets), CONFIG["train_fraction"], CONFIG["seed"])
-layers = tuple(CONFIG["layers"])
-# FANN's incremental and batch modes are SGD on one row or on every training row
-optimizer = {{"incremental": "sgd", "batch": "sgd"}}.get(CONFIG["optimizer"], CONFIG["optimizer"])
-batch_size = {{"incremental": 1, "batch": len(train_rows)}}.get(CONFIG["optimizer"],
-                                                              CONFIG["batch_size"])
-rateless = CONFIG["optimizer"] in RATELESS  # Rprop, SARPROP: no learning rate, no schedule
-recipe = Recipe(layers=layers, hidden=tuple(CONFIG["activations"]) if layers else "tanh",
-                optimizer=optimizer, learning_rate=None if rateless else CONFIG["learning_rate"],
-                batch_size=batch_size, l2=CONFIG["l2"],
-                schedule=None if rateless else CONFIG["schedule"],
-                epochs={schedule_epochs}, scale="standard")
+# the page's settings as the pipeline's recipe (FANN's incremental and batch modes are SGD on
+# one row or every training row; Rprop and SARPROP take no learning rate or schedule)
+recipe = recipe_of(check_config(CONFIG), len(train_rows))
+batch_size = int(recipe.batch_size or len(train_rows))
 model = build_model(prep, recipe, Options(loss=CONFIG["loss"], seed=CONFIG["seed"],
                                           dtype=np.float64), train_rows)
 X = np.ascontiguousarray(model.scaler.transform(prep.X[train_rows]), dtype=np.float64)
@@ -148,5 +142,5 @@ def script(session: Session) -> str:
             data = _BUILTIN
         return _SCRIPT.format(steps=run.steps, epoch=run.epoch, name="playground.py",
                               config=config.as_dict(), edits=[list(e) for e in run.edits],
-                              data=data, schedule_epochs=SCHEDULE_EPOCHS)
+                              data=data)
 

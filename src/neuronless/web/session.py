@@ -30,7 +30,7 @@ from ..explain import explain, render
 from ..model import Model, classification_metrics, regression_metrics
 from ..pipeline import RATELESS, Options, Prepared, Recipe, build_model, prepare
 from ..training import Trainer
-from .config import CAPS, SCHEDULE_EPOCHS, UPLOAD, Config
+from .config import CAPS, FANN_SGD, SCHEDULE_EPOCHS, UPLOAD, Config
 from .data import builtin_table, split_rows
 
 Array = NDArray[Any]
@@ -47,11 +47,6 @@ class SessionError(NeuronlessError):
 def prepare_builtin(config: Config) -> Prepared:
     table = builtin_table(config.dataset, config.n, config.noise, config.seed)
     return prepare(table, "label", task="classification")
-
-
-#: FANN's two plain gradient-descent modes, as SGD with their own batch: one pattern at a time
-#: (``incremental``) or every training row (``batch``, 0 here)
-FANN_SGD = {"incremental": 1, "batch": 0}
 
 
 def batch_size_of(config: Config, n_train: int) -> int:
