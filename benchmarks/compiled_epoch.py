@@ -68,16 +68,49 @@ def compare(name: str, sizes: list[int], n: int, batch: int, rounds: int, second
           f"{compiled_rate:>12,.0f} {compiled_rate / numpy_rate:>7.2f}x")
 
 
+def one_sample(sizes: list[int], rounds: int, calls: int = 3000) -> None:
+    """One-sample ``net.forward(x)``: NumPy (predict_backend "numpy") beside the compiled
+    pass ("compiled"), interleaved; where the ratio passes 1 sets ONE_SAMPLE_MAX_PARAMS."""
+    nets = {}
+    for backend in ("numpy", "compiled"):
+        net = Network.create(sizes, "tanh", "sigmoid", seed=0, dtype=np.float32)
+        net.predict_backend = backend
+        nets[backend] = net
+    x = np.random.default_rng(0).normal(size=sizes[0]).astype(np.float32)
+    times: dict[str, list[float]] = {b: [] for b in nets}
+    for r in range(rounds):
+        for b in (("numpy", "compiled") if r % 2 == 0 else ("compiled", "numpy")):
+            fwd = nets[b].forward
+            fwd(x)
+            t = time.perf_counter()
+            for _ in range(calls):
+                fwd(x)
+            times[b].append((time.perf_counter() - t) / calls)
+    a, c = (1e6 * statistics.median(times[b]) for b in ("numpy", "compiled"))
+    name = "-".join(map(str, sizes))
+    print(f"{name:<34} {nets['numpy'].params.size:>7} {'1':>5} {a:>10.2f}us {c:>10.2f}us "
+          f"{a / c:>7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.2, help="per timed block")
     parser.add_argument("--sweep", action="store_true", help="also larger nets and batches")
+    parser.add_argument("--one-sample", action="store_true",
+                        help="one-sample forward, NumPy beside compiled, over net sizes")
     args = parser.parse_args()
     print(f"{'case':<34} {'params':>7} {'batch':>5} {'numpy st/s':>12} "
           f"{'compiled st/s':>12} {'ratio':>8}")
     compare("XOR 2-4-1 (4 rows)", [2, 4, 1], 4, 4, args.rounds, args.seconds, xor=True)
     compare("64-32-10 (1797 rows)", [64, 32, 10], 1797, 32, args.rounds, args.seconds)
+    if args.one_sample:
+        print(f"{'one-sample forward':<34} {'params':>7} {'batch':>5} {'numpy':>12} "
+              f"{'compiled':>12} {'ratio':>8}")
+        for sizes in ([2, 4, 1], [64, 32, 10], [64, 128, 10], [128, 256, 10], [256, 256, 10],
+                      [784, 256, 128, 10]):
+            one_sample(sizes, args.rounds)
+        return
     if args.sweep:
         for sizes, batch in [([16, 16, 4], 32), ([16, 16, 4], 128), ([64, 16, 10], 32),
                              ([64, 32, 10], 16), ([64, 32, 10], 64), ([64, 64, 10], 32),

@@ -64,8 +64,9 @@ def check_seed(seed: Seed) -> None:
 #: one-sample forward passes on a network before "auto" compiles them (numba's import and
 #: cache load, about half a second once, pays off only for a network asked many times)
 ONE_SAMPLE_COMPILE_AFTER = 1000
-#: above this many parameters NumPy's matrix-vector products are as fast (benchmarks/run.py,
-#: "1-sample µs"; measured crossing between 35,000 and 70,000)
+#: "auto" compiles one-sample passes only up to this many parameters: above it the compiled
+#: pass gains 1.01-1.06x (benchmarks/compiled_epoch.py --one-sample, docs/performance.md),
+#: not worth loading numba (about 125 MiB) into a process that would not otherwise load it
 ONE_SAMPLE_MAX_PARAMS = 50_000
 
 class Network:
@@ -144,10 +145,10 @@ class Network:
         self.mask: NDArray[np.bool_] | None = None
         self._reg: Array | None = None
         self._plan: list[tuple[Array, Array, Callable[[Array], object]]] | None = None
-        #: "auto": one-sample forward passes switch to compiled code after
-        #: ONE_SAMPLE_COMPILE_AFTER calls on a small supported net; "numpy" never; "compiled"
-        #: at the first call (a ConfigError if it cannot)
-        self.predict_backend = "auto"
+        # predict_backend (a property): "auto" switches one-sample passes to compiled code after
+        # ONE_SAMPLE_COMPILE_AFTER calls on a small supported net; "numpy" never; "compiled"
+        # at the first call (a ConfigError if it cannot)
+        self._predict_backend = "auto"
         self._one_sample: Callable[[Array], Array] | None = None
         self._one_sample_calls = 0
 
@@ -567,8 +568,9 @@ class Network:
             if one is not None:
                 return one(X)
             self._one_sample_calls += 1
-            if (self._one_sample_calls == ONE_SAMPLE_COMPILE_AFTER
-                    or self.predict_backend != "auto"):
+            backend = self._predict_backend
+            if (backend == "compiled"
+                    or (backend == "auto" and self._one_sample_calls == ONE_SAMPLE_COMPILE_AFTER)):
                 self._one_sample = self._compiled_one_sample()
                 if self._one_sample is not None:
                     return self._one_sample(X)
@@ -594,14 +596,27 @@ class Network:
             out = a
         return out[0] if X_in.ndim == 1 else out
 
+    @property
+    def predict_backend(self) -> str:
+        """How one-sample forward passes run: ``"auto"`` (compiled after
+        ``ONE_SAMPLE_COMPILE_AFTER`` calls on a small supported net), ``"numpy"`` or
+        ``"compiled"`` (at the next call; a ConfigError there if it cannot)."""
+        return self._predict_backend
+
+    @predict_backend.setter
+    def predict_backend(self, value: str) -> None:
+        if value not in ("auto", "numpy", "compiled"):
+            raise ConfigError(f"predict_backend must be 'auto', 'numpy' or 'compiled'; got "
+                              f"{value!r}.")
+        self._predict_backend = value
+        self._one_sample = None  # the next one-sample call decides again
+        self._one_sample_calls = 0
+
     def _compiled_one_sample(self) -> Callable[[Array], Array] | None:
         """The compiled one-sample forward (:class:`neuronless.kernels.OneSample`) when
         ``predict_backend`` allows it and it is faster here (at most
         ``ONE_SAMPLE_MAX_PARAMS`` parameters, a supported net, numba importable)."""
-        backend = self.predict_backend
-        if backend not in ("auto", "numpy", "compiled"):
-            raise ConfigError(f"predict_backend must be 'auto', 'numpy' or 'compiled'; got "
-                              f"{backend!r}.")
+        backend = self._predict_backend
         if backend == "numpy":
             return None
         from . import kernels
