@@ -65,7 +65,7 @@ def check_seed(seed: Seed) -> None:
 #: cache load, about half a second once, pays off only for a network asked many times)
 ONE_SAMPLE_COMPILE_AFTER = 1000
 #: "auto" compiles one-sample passes only up to this many parameters: above it the compiled
-#: pass gains 1.01-1.06x (benchmarks/compiled_epoch.py --one-sample, docs/performance.md),
+#: pass gains 1.00-1.08x (benchmarks/compiled_epoch.py --one-sample, docs/performance.md),
 #: not worth loading numba (about 125 MiB) into a process that would not otherwise load it
 ONE_SAMPLE_MAX_PARAMS = 50_000
 
