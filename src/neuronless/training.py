@@ -134,8 +134,9 @@ class Trainer:
             reason = "numba does not import here"
         if backend == "compiled" and reason is not None:
             raise ConfigError(
-                f"backend='compiled' cannot train this network: {reason}. Use backend='auto' "
-                "or 'numpy' to train it with NumPy."
+                f"backend='compiled' cannot train this network (--backend compiled on the command "
+                f"line): {reason}. "
+                "Use backend='auto' or 'numpy' (or leave --backend out) to train it with NumPy."
             )
         self._compiled_reason = reason
         self._compiled: CompiledEpoch | None = None  # built at the first compiled epoch
