@@ -79,6 +79,9 @@ DATASETS: dict[str, tuple[list[int], str]] = {
     "two-spiral": ([20, 10], "threshold"),
 }
 COLUMNS = ("libfann", "fann-compat", "recommended")
+#: timed beside the others, not trained for quality: (a) with its NumPy backend, on a copy of
+#: (a)'s network (so the ratio to (a) is the compiled path's gain)
+TIMED = ("fann-compat-numpy",)
 SPEED_TARGET = 3.0
 
 
@@ -145,7 +148,7 @@ class FannCompatRun:
     """neuronless's FannTrainer in FANN-compatible mode with FANN's default parameters."""
 
     def __init__(self, trainer_cls: Any, sizes: list[int], start: list[np.ndarray] | None,
-                 seed: int, X: np.ndarray, Y: np.ndarray):
+                 seed: int, X: np.ndarray, Y: np.ndarray, backend: str = "auto"):
         name, steep = to_neuronless(FANN_SIGMOID, FANN_STEEPNESS)
         acts = [name] * (len(sizes) - 1)
         if start is None:  # no libfann: FANN's U[-0.1, 0.1] from our own generator
@@ -155,7 +158,7 @@ class FannCompatRun:
             net = nl.Network.from_weights([W.astype(np.float32) for W in start], acts,
                                           steepness=steep, dtype=np.float32)
         self.net = net
-        self.trainer = trainer_cls(net, FannParams(), fann_compatible=True)
+        self.trainer = trainer_cls(net, FannParams(), fann_compatible=True, backend=backend)
         self.X = np.ascontiguousarray(X, dtype=net.dtype)
         self.Y = np.ascontiguousarray(Y, dtype=net.dtype)
 
@@ -164,6 +167,19 @@ class FannCompatRun:
         for _ in range(n):
             self.trainer.train_epoch(self.X, self.Y)
         return time.perf_counter() - t0
+
+    def with_backend(self, backend: str) -> FannCompatRun:
+        """A copy of this run (its current weights, a fresh trainer) on ``backend``."""
+        twin = object.__new__(FannCompatRun)
+        twin.net = self.net.copy()
+        twin.trainer = type(self.trainer)(twin.net, FannParams(), fann_compatible=True,
+                                          backend=backend)
+        twin.X, twin.Y = self.X, self.Y
+        return twin
+
+    @property
+    def backend(self) -> str:
+        return str(self.trainer.last_backend)
 
     def outputs(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.net.forward(X.astype(self.net.dtype)), dtype=np.float64)
@@ -224,6 +240,11 @@ class RecommendedRun:
     def outputs(self, X: np.ndarray) -> np.ndarray:
         return rec.outputs_like_targets(self.model, X, self.Y.shape[1])
 
+    @property
+    def backend(self) -> str:
+        trainer = getattr(self, "trainer", None)
+        return "-" if trainer is None else str(trainer.last_backend)
+
 
 # ----------------------------------------------------------------------------- one data set
 
@@ -280,11 +301,13 @@ def bench_dataset(name: str, args: argparse.Namespace, lib: Any, trainer_cls: An
             + (f" l2 {v['l2']:g}" if "l2" in v else "")
             + f" {v['train_s']:.2f}s" for k, v in per.items()))
     keep["recommended"].prepare_timing()
+    if "fann-compat" in keep:
+        keep["fann-compat-numpy"] = keep["fann-compat"].with_backend("numpy")
 
     # interleaved timing rounds on the first seed's networks (they keep training)
     per_epoch_est = {k: run.epochs(1) for k, run in keep.items()}  # also a warm-up
     reps = {k: max(1, round(args.round_s / max(v, 1e-6))) for k, v in per_epoch_est.items()}
-    order = [k for k in COLUMNS if k in keep]
+    order = [k for k in (*COLUMNS, *TIMED) if k in keep]
     rounds: list[dict[str, float]] = []
     for r in range(args.rounds):
         times: dict[str, float] = {}
@@ -292,9 +315,15 @@ def bench_dataset(name: str, args: argparse.Namespace, lib: Any, trainer_cls: An
             times[k] = keep[k].epochs(reps[k]) / reps[k]
         rounds.append(times)
     res["timing"] = {"epochs_per_measurement": reps, "rounds_s_per_epoch": rounds}
+    res["backend"] = {k: getattr(run, "backend", "-") for k, run in keep.items()}
 
     summary: dict[str, Any] = {}
     for k in order:
+        if k in TIMED:
+            summary[k] = {"ms_per_epoch": 1e3 * statistics.median(t[k] for t in rounds),
+                          "vs_compat": statistics.median(t[k] / t["fann-compat"]
+                                                         for t in rounds)}
+            continue
         vals = [res["seeds"][str(s)][k] for s in args.seeds]
         errs = [v["test_err"] for v in vals if v["test_err"] is not None]
         summary[k] = {
@@ -361,6 +390,9 @@ def report(results: dict[str, Any], notes: list[str]) -> str:
     head = ["dataset", "rows"] + [f"ms/epoch {short[k]}" for k in cols]
     speed_cols = [k for k in cols if k != "libfann"] if "libfann" in cols else []
     head += [f"speed-up {short[k]}" for k in speed_cols]
+    timed = [k for k in TIMED if any(k in r["summary"] for r in results.values())]
+    head += [f"ms/epoch {k}" for k in timed] + ["(a) gain over numpy" for _ in timed]
+    head += ["backend (a)", "backend (b)"]
     head += [f"train s {short[k]}" for k in cols]
     head += ["target: >=3x (b)", "target: err (b) < libfann"]
     lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
@@ -370,6 +402,10 @@ def report(results: dict[str, Any], notes: list[str]) -> str:
         row = [name, str(res["train_rows"])]
         row += [f"{s[k]['ms_per_epoch']:.3g}" if k in s else "-" for k in cols]
         row += [f"{s[k]['speedup_vs_libfann']:.2f}x" if k in s else "-" for k in speed_cols]
+        row += [f"{s[k]['ms_per_epoch']:.3g}" if k in s else "-" for k in timed]
+        row += [f"{s[k]['vs_compat']:.2f}x" if k in s else "-" for k in timed]
+        be = res.get("backend", {})
+        row += [be.get("fann-compat", "-"), be.get("recommended", "-")]
         row += [f"{s[k]['train_s']:.2f}" if k in s else "-" for k in cols]
         c = checks[name]
         row.append("-" if "speed_recommended" not in c else

@@ -118,13 +118,13 @@ def fann_configure(ann, p: FannParams):
 
 
 def compare_epochs(lib, mix, p, epochs, *, shortcut=False, sparse=None, rtol, mse_rtol=1e-6,
-                   rng=None, moved=1e-4):
+                   rng=None, moved=1e-4, backend="numpy"):
     rng = rng or np.random.default_rng(7)
     ann, net, flat = build(lib, mix, shortcut=shortcut, sparse=sparse)
     fann_configure(ann, p)
     X, Y = data(rng, mix)
     fdata = lib.train_data(X, Y)
-    trainer = FannTrainer(net, p)
+    trainer = FannTrainer(net, p, backend=backend)
     Xd, Yd = X.astype(lib.dtype), Y.astype(lib.dtype)
     start = net.params.copy()
     for epoch in range(1, epochs + 1):
@@ -140,6 +140,9 @@ def compare_epochs(lib, mix, p, epochs, *, shortcut=False, sparse=None, rtol, ms
 
 
 ALGORITHMS = ["incremental", "batch", "rprop", "quickprop"]
+#: both ways of running an epoch are checked against libfann (neuronless.fann.compiled is
+#: libfann's arithmetic compiled; the NumPy passes are the reference and the fallback)
+BACKENDS = ["numpy", "compiled"]
 
 
 # ----------------------------------------------------------------- the mapping itself
@@ -155,45 +158,55 @@ def test_network_runs_as_fann_run(libfann_double, shortcut, rng):
 
 
 # ----------------------------------------------------------------- epochs vs libfann
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("error_function", ["linear", "tanh"])
 @pytest.mark.parametrize("shortcut", [False, True])
 @pytest.mark.parametrize("mix", [MIX_A, MIX_B], ids=["mixA", "mixB"])
-def test_epochs_equal_libfann_double(libfann_double, algorithm, error_function, shortcut, mix):
+def test_epochs_equal_libfann_double(libfann_double, algorithm, error_function, shortcut, mix,
+                                     backend):
     p = FannParams(training_algorithm=algorithm, train_error_function=error_function,
                    learning_momentum=0.4 if algorithm == "incremental" else 0.0,
                    learning_rate=0.3 if algorithm == "incremental" else 0.7)
-    compare_epochs(libfann_double, mix, p, 12, shortcut=shortcut, rtol=1e-10)
+    compare_epochs(libfann_double, mix, p, 12, shortcut=shortcut, rtol=1e-10,
+                   backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_linear_output_epochs_equal_libfann_double(libfann_double, algorithm):
+def test_linear_output_epochs_equal_libfann_double(libfann_double, algorithm, backend):
     p = FannParams(training_algorithm=algorithm, train_error_function="linear",
                    learning_rate=0.1)
-    compare_epochs(libfann_double, MIX_LINEAR, p, 10, rtol=1e-10)
+    compare_epochs(libfann_double, MIX_LINEAR, p, 10, rtol=1e-10, backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("shortcut", [False, True])
 @pytest.mark.parametrize("error_function", ["linear", "tanh"])
 def test_sarprop_equals_libfann_without_its_random_term(libfann_double, shortcut,
-                                                        error_function):
+                                                        error_function, backend):
     # threshold factor 0: FANN never calls rand(); its carried-over step bug is in play
     p = FannParams(training_algorithm="sarprop", train_error_function=error_function,
                    sarprop_step_error_threshold_factor=0.0)
-    compare_epochs(libfann_double, MIX_A, p, 20, shortcut=shortcut, rtol=1e-10)
+    compare_epochs(libfann_double, MIX_A, p, 20, shortcut=shortcut, rtol=1e-10,
+                   backend=backend)
 
 
-def test_sarprop_first_epochs_equal_libfann_with_defaults(libfann_double):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sarprop_first_epochs_equal_libfann_with_defaults(libfann_double, backend):
     p = FannParams(training_algorithm="sarprop")
-    compare_epochs(libfann_double, MIX_B, p, 3, rtol=1e-10, moved=3e-6)  # steps start at 1e-6
+    compare_epochs(libfann_double, MIX_B, p, 3, rtol=1e-10, moved=3e-6,  # steps start at 1e-6
+                   backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 # (not INCREMENTAL: libfann 2.2's fann_update_weights reads the wrong source neurons for
 # sparse nets, a FANN bug neuronless does not copy; see neuronless.fann.train)
 @pytest.mark.parametrize("algorithm", ["rprop", "quickprop", "batch"])
-def test_sparse_epochs_equal_libfann_double(libfann_double, algorithm):
+def test_sparse_epochs_equal_libfann_double(libfann_double, algorithm, backend):
     p = FannParams(training_algorithm=algorithm)
-    _ann, net, _, _, _ = compare_epochs(libfann_double, MIX_A, p, 8, sparse=0.5, rtol=1e-10)
+    _ann, net, _, _, _ = compare_epochs(libfann_double, MIX_A, p, 8, sparse=0.5, rtol=1e-10,
+                                        backend=backend)
     assert net.mask is not None
     assert not net.mask.all()
     assert np.all(net.params[~net.mask] == 0)  # missing connections stay missing
@@ -216,15 +229,19 @@ def test_sparse_nets_keep_their_missing_connections(algorithm, shortcut, fann_co
     assert np.any(net.params[net.mask] != before[net.mask])
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("algorithm", [*ALGORITHMS, "sarprop"])
 @pytest.mark.parametrize("shortcut", [False, True])
-def test_epochs_close_to_libfann_float(libfann_float, algorithm, shortcut):
-    # float32: slopes are summed in another order than FANN's per-pattern loop
+def test_epochs_close_to_libfann_float(libfann_float, algorithm, shortcut, backend):
+    # float32: NumPy sums the slopes in another order than FANN's per-pattern loop (and takes
+    # exp in float32); the compiled epochs keep FANN's order and its double exp, so they
+    # stay far closer (tests/test_fann_compiled.py follows them for longer)
     p = FannParams(training_algorithm=algorithm, learning_momentum=0.2,
                    learning_rate=0.3 if algorithm == "incremental" else 0.7)
     epochs = 2 if algorithm == "incremental" else 5
-    compare_epochs(libfann_float, MIX_A, p, epochs, shortcut=shortcut, rtol=2e-3,
-                   mse_rtol=1e-5, moved=1e-6 if algorithm == "sarprop" else 1e-4)
+    compare_epochs(libfann_float, MIX_A, p, epochs, shortcut=shortcut,
+                   rtol=2e-3 if backend == "numpy" else 1e-5, mse_rtol=1e-5,
+                   moved=1e-6 if algorithm == "sarprop" else 1e-4, backend=backend)
 
 
 def test_single_pattern_train_equals_fann_train(libfann_double, rng):

@@ -623,11 +623,11 @@ def check_options(recipe: Recipe, opts: Options, given: dict[str, Any]) -> None:
 
     if opts.backend not in ("auto", "numpy", "compiled"):
         raise ConfigError(f"backend must be 'auto', 'numpy' or 'compiled'; got {opts.backend!r}.")
-    if opts.backend == "compiled" and method != "gradient":
+    if opts.backend == "compiled" and method not in ("gradient", "fann"):
         raise ConfigError(f"--backend compiled (backend='compiled') applies to the gradient step "
-                          f"rules' epochs; --optimizer {recipe.optimizer}"
-                          f"{' with --fann-compatible' if opts.fann_compatible else ''} trains "
-                          "with NumPy only. Leave --backend out.")
+                          f"rules' epochs and to FANN's algorithms (--fann-compatible); "
+                          f"--optimizer {recipe.optimizer} trains with NumPy only. Leave "
+                          "--backend out.")
     if method != "cascade" and opts.max_neurons is not None:
         raise ConfigError("--max-neurons (max_neurons=) applies only to --optimizer cascade; "
                           "leave it out or add --optimizer cascade.")
@@ -844,7 +844,7 @@ def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -
     params = FannParams(training_algorithm=recipe.optimizer,
                         train_error_function=opts.error_function or "tanh",
                         learning_rate=0.7 if recipe.learning_rate is None else recipe.learning_rate)
-    trainer = FannTrainer(net, params, fann_compatible=True)
+    trainer = FannTrainer(net, params, fann_compatible=True, backend=opts.backend)
     desired = 0.0 if opts.desired_error is None else opts.desired_error
     opts.say("progress", f"FANN-compatible training: {recipe.optimizer}, "
                          f"{params.train_error_function} error function, up to {recipe.epochs} "
@@ -853,8 +853,10 @@ def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -
     reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
     opts.say("progress", f"FANN MSE {h.mse[-1]:.6g}, bit fail {h.bit_fail[-1]} after "
                          f"{len(h)} epochs")
-    return History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
-                   stopped_reason=reason)
+    history = History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
+                      stopped_reason=reason)
+    history.backend = trainer.last_backend
+    return history
 
 
 def _cascade_fit(X: Array, Y: Array, opts: Options) -> tuple[Network, History, dict[str, Any]]:

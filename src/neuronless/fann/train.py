@@ -42,13 +42,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError, DataError, ShapeError
+from ..kernels import available as compiled_available
 from ..network import Network, views
 from ..optimizers import IRpropMinus, Quickprop, Sarprop, State
+from . import compiled
 from .metrics import TANH_ERROR_CLIP, TANH_ERROR_LIMIT
 from .params import SYMMETRIC, FannParams
 from .passes import _acts, _Buffers, _c_float, _Layer, fann_names, fann_order
 
 Array = NDArray[Any]
+
+BACKENDS = ("auto", "numpy", "compiled")
+#: backend="auto" compiles an epoch of at most this many connections x patterns: beyond it
+#: NumPy's matrix products (which need not keep libfann's order of the sums) are faster
+#: (benchmarks/fann_bench.py, column "(a) gain over numpy": 1.4-3.5x at 17,000-175,000, about
+#: 1 at 400,000 and below 1 from 560,000 on; docs/performance.md)
+COMPILED_MAX_WORK = 300_000
 
 
 @dataclass
@@ -84,6 +93,13 @@ class FannTrainer:
         FANN's training parameters (libfann 2.2's defaults: RPROP, TANH error, ...).
     fann_compatible : bool
         FANN's derivatives, clamp and step rules (True) or the textbook ones (False).
+    backend : "auto", "numpy" or "compiled"
+        How :meth:`train_epoch` runs: "compiled" runs each epoch in one numba call
+        (:mod:`neuronless.fann.compiled`: libfann's arithmetic order, many patterns side by
+        side; FANN-compatible mode only), "numpy" in NumPy's vectorised passes, "auto" compiled
+        when numba imports, the network is supported and an epoch is small (connections x
+        patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost dominates. ``last_backend`` says which ran
+        the latest epoch; the optimizer state is shared, so the backends can take turns.
 
     The optimizer state (RPROP steps, previous slopes, quickprop steps, momentum, SARPROP's
     epoch counter) is created at the first epoch of an algorithm and kept, as FANN keeps its
@@ -101,10 +117,13 @@ class FannTrainer:
     """
 
     def __init__(self, net: Network, params: FannParams | None = None, *,
-                 fann_compatible: bool = True) -> None:
+                 fann_compatible: bool = True, backend: str = "auto") -> None:
         if not isinstance(net, Network):
             raise ConfigError(f"FannTrainer needs a neuronless Network; got {type(net).__name__}.")
+        if backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {list(BACKENDS)}; got {backend!r}.")
         self.net = net
+        self._kernel: Any = None
         self.params = FannParams() if params is None else params
         self.fann_compatible = bool(fann_compatible)
         layers_info = fann_names(net, strict=self.fann_compatible)
@@ -129,6 +148,7 @@ class FannTrainer:
                                                   else np.where(sym, 0.5, 1.0).astype(net.dtype))
         self._bufs: dict[int, _Buffers] = {}
         self.grads = np.zeros_like(net.params)
+        self._empty = np.empty(0, dtype=net.dtype)
         self.grad_views = views(self.grads, net.shapes)
         self._idx: NDArray[np.intp] | None = (None if net.mask is None
                                               else np.flatnonzero(net.mask).astype(np.intp))
@@ -137,6 +157,19 @@ class FannTrainer:
         self._last_data: tuple[Any, Any] | None = None
         self._bit_fail = 0
         self._bits_from: _Buffers | None = None  # count lazily from this buffer's absdiff
+        self.backend = backend
+        self.last_backend = "numpy"
+        self._compiled_reason = compiled.supported(self)
+        self._connections = int(net.params.size if self._idx is None else self._idx.size)
+        if backend == "compiled":
+            reason = self._compiled_reason
+            if reason is None and not compiled_available():
+                reason = "numba does not import here"
+            if reason is not None:
+                raise ConfigError(
+                    f"backend='compiled' cannot train this network ({reason}). Use "
+                    "backend='auto' or 'numpy' to train it with NumPy."
+                )
 
     # ------------------------------------------------------------------ public API
     @property
@@ -154,6 +187,7 @@ class FannTrainer:
             )
         value.validate()
         self._params = value
+        self._kernel = None  # its constants are the parameters': rebuilt at the next epoch
         self._bit_limit = self.net.dtype.type(value.bit_fail_limit)
         self._one = self.net.dtype.type(1.0)
         self._opts: dict[str, Any] = {}  # step rules are rebuilt from the new parameters
@@ -180,6 +214,9 @@ class FannTrainer:
         while the same objects come back); others are converted at every call."""
         X, Y = self._data(X, Y)
         alg = self.params.training_algorithm
+        if self._compiles(X.shape[0]):
+            return self._compiled_epoch(X, Y, alg)
+        self.last_backend = "numpy"
         with np.errstate(over="ignore", under="ignore"):  # C does not trap either
             if alg == "incremental":
                 return self._incremental_epoch(X, Y)
@@ -272,6 +309,44 @@ class FannTrainer:
         return history
 
     # ------------------------------------------------------------------ internals
+    def _compiles(self, n_patterns: int) -> bool:
+        """Whether the next epoch runs compiled (see ``backend``)."""
+        if self.backend == "numpy" or self._compiled_reason is not None:
+            return False
+        if self.backend == "compiled":
+            return True
+        return self._connections * n_patterns <= COMPILED_MAX_WORK and compiled_available()
+
+    def _compiled_epoch(self, X: Array, Y: Array, alg: str) -> float:
+        if self._kernel is None:
+            self._kernel = compiled.FannKernel(self)
+        empty = self._empty
+        if alg == "incremental":
+            if self._momentum is None:
+                self._momentum = np.zeros_like(self.net.params)
+            st1, st2 = self._momentum, empty
+        elif alg == "batch":
+            st1 = st2 = empty
+        else:
+            _, state = self._optimizer(alg)
+            if alg == "rprop":
+                st1, st2 = state.arrays["steps"], state.arrays["prev_grads"]
+            elif alg == "quickprop":
+                st1, st2 = state.arrays["prev_step"], state.arrays["prev_slope"]
+                state.t += 1
+            else:
+                st1 = st2 = empty
+        mse, bits = self._kernel.epoch(X, Y, alg, st1, st2, self.grads)
+        if alg == "rprop":
+            state.t += 1
+        elif alg == "sarprop":
+            with np.errstate(over="ignore", under="ignore"):
+                self._update(alg, X.shape[0], mse)
+        self._bit_fail = bits
+        self._bits_from = None
+        self.last_backend = "compiled"
+        return float(mse)
+
     def _data(self, X: Any, Y: Any) -> tuple[Array, Array]:
         last = self._last_data
         if last is not None and last[0] is X and last[1] is Y:

@@ -1,0 +1,820 @@
+"""FANN's training epochs compiled (numba): libfann's arithmetic, many patterns at a time.
+
+Contract: :func:`supported` says whether a :class:`~neuronless.fann.train.FannTrainer` can
+run its epochs here (``None``) or why not. :class:`FannKernel` then runs one
+``fann_train_epoch`` in one call: every pattern's forward pass, FANN's output error, MSE and
+bit fail, the backpropagated deltas and the summed slopes, and the step rule (INCREMENTAL,
+BATCH, RPROP, QUICKPROP; SARPROP's step stays in NumPy, which draws its random term), on the
+network's own parameter vector and the trainer's own optimizer state, so the two backends can
+take turns on one network.
+
+libfann's arithmetic order is kept where it decides the result: every connection is a
+``(weight, source neuron)`` pair in FANN's storage order (:func:`~neuronless.fann.passes.
+fann_order`; layered, shortcut and sparse nets alike), each neuron's sum runs in ``fann_run``'s
+order (the leading ``k mod 4`` terms in reverse, then groups of four), the hidden errors are
+accumulated destination by destination as ``fann_backpropagate_MSE`` does, and every slope is
+a sum over the patterns in data order, as ``fann_update_slopes_batch`` adds them. The formulas
+are FANN's (fann.md sections 3-6): its activations (the transcendental part in double, as the
+float build promotes it), derivatives, clamp, error functions, step rules and C-float
+constants. What runs many patterns at a time is only the independent work: a block of
+patterns goes through each neuron side by side (SIMD lanes), never through a reordered sum.
+
+The one function computed differently from libm is ``exp``: a polynomial that vectorises
+(:func:`_exp_block`, within 2 ulp of the exact value), so a result can differ from libfann's
+in the last bit; tests/test_fann_compiled.py checks whole trajectories against libfann and
+against the NumPy path.
+
+numba is imported on the first compiled epoch, never by ``import neuronless``; ``cache=True``
+keeps the machine code on disk.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..optimizers import FANN_QUICKPROP_ZERO, FANN_RPROP_STEP_FLOOR, FANN_WEIGHT_LIMIT
+from .activations import FANN_ACTIVATIONS
+from .metrics import TANH_ERROR_CLIP, TANH_ERROR_LIMIT
+from .params import SYMMETRIC
+from .passes import FANN_SUM_LIMIT
+
+Array = NDArray[Any]
+
+#: patterns that go through a neuron side by side (the batch algorithms; INCREMENTAL is one)
+BLOCK = 256
+ALGORITHM_CODES = {"incremental": 0, "batch": 1, "rprop": 2, "quickprop": 3, "sarprop": 4}
+#: FANN activations the kernels evaluate (all but THRESHOLD, which FANN cannot train)
+_CODES = {name: i for i, name in enumerate(FANN_ACTIVATIONS) if name != "threshold"}
+
+# constants of the kernels, in the network's dtype (index into ``kc``)
+_K = ("zero", "half", "one", "two", "sig_lo", "sig_hi", "sym_lo", "sym_hi", "leak",
+      "bit_limit", "lr", "momentum", "eps", "inc", "dec", "step_min", "step_max", "floor",
+      "mu", "shrink", "decay", "weight_limit", "libm")
+K = {name: i for i, name in enumerate(_K)}
+
+# FANN's stepwise sigmoids (fann.md section 4): breakpoints and values, used in double
+_STEP_X = np.array([-2.64665246009826660156, -1.47221946716308593750, -0.549306154251098632812,
+                    0.549306154251098632812, 1.47221934795379638672, 2.64665293693542480469])
+_STEP_Y = np.array([0.00499999988824129104614, 0.0500000007450580596924, 0.25, 0.75,
+                    0.949999988079071044922, 0.995000004768371582031])
+_SYM_STEP_X = np.array([-2.64665293693542480469, -1.47221934795379638672,
+                        -0.549306154251098632812, 0.549306154251098632812,
+                        1.47221934795379638672, 2.64665293693542480469])
+_SYM_STEP_Y = np.array([-0.990000009536743164062, -0.899999976158142089844, -0.5, 0.5,
+                        0.899999976158142089844, 0.990000009536743164062])
+
+
+def supported(trainer: Any) -> str | None:
+    """``None`` if the compiled epochs can run ``trainer``'s network, else why not."""
+    if not trainer.fann_compatible:
+        return "fann_compatible=False (the textbook rules) is not compiled"
+    for ly in trainer.layers:
+        for name in ly.names:
+            if name not in _CODES:
+                return f"the activation {name!r} is not compiled"
+    return None
+
+
+# ------------------------------------------------------------------ the kernels (numba)
+# Plain functions, compiled by _compiled(); the helpers are reached through the module
+# globals ending in _jit, which _compiled() binds to their compiled versions.
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2**11
+_LN2_LO = 1.90821492927058770002e-10
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds a double to an integer
+_EXP_HI = 709.0  # exp beyond: inf (the exact value is at most 1.8e308)
+_EXP_LO = -708.0  # exp below: 0 (the exact value is a subnormal, < 3.3e-308)
+
+
+def _exp_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
+               sci: Array) -> None:
+    """``out[:m] = exp(x[:m])`` (float64), in loops that vectorise; at most 1 ulp from the
+    exact value (tests/test_fann_compiled.py).
+
+    ``x = k ln2 + r`` with ``k`` rounded to an integer (by adding 1.5 * 2**52) and ``|r| <=
+    ln2 / 2`` (Cody and Waite's two-part ln2); ``exp(r) = 1 + (r + r**2 T(r))`` with ``T``
+    the rest of the Taylor series to degree 13 (truncation below 2e-18 relative), summed in
+    Estrin's order, so the chain of dependent operations is short; ``2**k`` is built from its
+    bits. ``f``/``fi`` and ``sc``/``sci`` are float64 scratch arrays and their int64 views.
+    """
+    outside = 0
+    for p in range(m):
+        v = x[p]
+        outside += 0 if (v >= _EXP_LO and v <= _EXP_HI) else 1  # (NaN too)
+        v = max(min(v, _EXP_HI), _EXP_LO)
+        f[p] = v * _LOG2E + _MAGIC
+    for p in range(m):  # the bits of 2**k: (k + 1023) << 52, k = bits(f) - bits(_MAGIC)
+        sci[p] = (fi[p] - 4843621399236968448 + 1023) << 52
+    for p in range(m):
+        v = max(min(x[p], _EXP_HI), _EXP_LO)
+        k = f[p] - _MAGIC
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        r2 = r * r
+        r4 = r2 * r2
+        t01 = 0.5 + 1.6666666666666666e-01 * r
+        t23 = 4.1666666666666664e-02 + 8.333333333333333e-03 * r
+        t45 = 1.388888888888889e-03 + 1.984126984126984e-04 * r
+        t67 = 2.48015873015873e-05 + 2.7557319223985893e-06 * r
+        t89 = 2.755731922398589e-07 + 2.505210838544172e-08 * r
+        tab = 2.08767569878681e-09 + 1.6059043836821613e-10 * r
+        t = ((t01 + t23 * r2) + (t45 + t67 * r2) * r4) + (t89 + tab * r2) * (r4 * r4)
+        out[p] = (1.0 + (r + r2 * t)) * sc[p]
+    if outside:
+        for p in range(m):
+            v = x[p]
+            if v > _EXP_HI:
+                out[p] = np.inf
+            elif v < _EXP_LO:
+                out[p] = 0.0
+            elif v != v:
+                out[p] = v
+
+
+_SQRT2 = 1.4142135623730951
+_LONG = 32  # a neuron with this many consecutive sources takes its slopes in SIMD along them
+_TWO52 = 4503599627370496.0  # 2**52
+
+
+def _log_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
+               sci: Array) -> None:
+    """``out[:m] = log(x[:m])`` for positive normal ``x`` (float64; NaN in, NaN out), in loops
+    that vectorise; within 2 ulp of the exact value (tests/test_fann_compiled.py).
+
+    ``x = 2**e * v`` with ``v`` in ``[sqrt(1/2), sqrt(2))`` read off the bits, then
+    ``log v = 2 atanh(s) = 2 s + 2 s z P(z)``, ``s = (v - 1) / (v + 1)``, ``z = s**2``,
+    ``P`` the atanh series to ``s**21`` (``|s| <= 0.1716``: truncation below 1e-19).
+    """
+    for p in range(m):  # v's bits (x's mantissa with the exponent of 1) and e + 2**52 + 1023
+        b = x[p]
+        f[p] = b
+    for p in range(m):
+        bits = fi[p]
+        sci[p] = 4841369599423283200 | ((bits >> 52) & 2047)  # the double 2**52 + biased e
+        fi[p] = (bits & 4503599627370495) | 4607182418800017408  # v in [1, 2)
+    for p in range(m):
+        v = f[p]
+        e = sc[p] - (_TWO52 + 1023.0)
+        if v >= _SQRT2:
+            v = v * 0.5
+            e = e + 1.0
+        s = (v - 1.0) / (v + 1.0)
+        z = s * s
+        z2 = z * z
+        q = ((1.0 / 3.0 + z * 0.2) + (1.0 / 7.0 + z / 9.0) * z2) + (
+            (1.0 / 11.0 + z / 13.0) + (1.0 / 15.0 + z / 17.0) * z2 + (1.0 / 19.0 + z / 21.0)
+            * (z2 * z2)) * (z2 * z2)
+        t = 2.0 * s
+        out[p] = e * _LN2_HI + (t + (t * z * q + e * _LN2_LO))
+    for p in range(m):
+        v = x[p]
+        if not (v > 0.0 and v < np.inf):
+            out[p] = -np.inf if v == 0.0 else (v if v == np.inf else np.nan)
+
+
+def _exp(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array,
+         libm: bool) -> None:
+    """``out[:m] = exp(x[:m])``: the C library's (what libfann's double build calls, so float64
+    nets follow it bit for bit) or :func:`_exp_block` (float32 nets: rounded to float, the
+    same as FANN's float build, which rounds the double ``exp`` as well)."""
+    if libm:
+        for p in range(m):
+            out[p] = np.exp(x[p])
+    else:
+        _exp_block_jit(x, out, m, f, fi, sc, sci)
+
+
+def _log(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array,
+         libm: bool) -> None:
+    """``out[:m] = log(x[:m])``, the C library's or :func:`_log_block` (as :func:`_exp`)."""
+    if libm:
+        for p in range(m):
+            out[p] = np.log(x[p])
+    else:
+        _log_block_jit(x, out, m, f, fi, sc, sci)
+
+
+def _stepwise(xs: Array, ys: Array, low: float, high: float, v: float) -> float:
+    """FANN's stepwise function of ``v`` (in double): linear between breakpoints."""
+    if v < xs[4]:
+        if v < xs[2]:
+            if v < xs[1]:
+                if v < xs[0]:
+                    return low
+                i = 0
+            else:
+                i = 1
+        elif v < xs[3]:
+            i = 2
+        else:
+            i = 3
+    elif v < xs[5]:
+        i = 4
+    else:
+        return high
+    out: float = ((ys[i + 1] - ys[i]) * (v - xs[i])) / (xs[i + 1] - xs[i]) + ys[i]
+    return out
+
+
+def _activate(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array, b: Array,
+              f: Array, fi: Array, sc: Array, sci: Array, tables: Array) -> None:
+    """``ys[:m] = f(xs[:m])`` for FANN's activation ``code`` (``xs``: the clamped sums)."""
+    zero, half, one = kc[0], kc[1], kc[2]
+    if code == 3:  # SIGMOID: x here is twice FANN's sum; 1 / (1 + exp(-2 sum)) in double
+        for p in range(m):
+            a[p] = -float(xs[p])
+        _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
+        for p in range(m):
+            ys[p] = 1.0 / (1.0 + b[p])
+    elif code == 5:  # SIGMOID_SYMMETRIC: 2 / (1 + exp(-2 sum)) - 1
+        for p in range(m):
+            a[p] = -2.0 * float(xs[p])
+        _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
+        for p in range(m):
+            ys[p] = 2.0 / (1.0 + b[p]) - 1.0
+    elif code == 7 or code == 8:  # GAUSSIAN(_SYMMETRIC): exp(-sum * sum), the square in fann_type
+        for p in range(m):
+            a[p] = float(-(xs[p] * xs[p]))
+        _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
+        if code == 7:
+            for p in range(m):
+                ys[p] = b[p]
+        else:
+            for p in range(m):
+                ys[p] = b[p] * 2.0 - 1.0
+    elif code == 0:
+        for p in range(m):
+            ys[p] = xs[p]
+    elif code == 2:  # THRESHOLD_SYMMETRIC
+        for p in range(m):
+            ys[p] = -one if xs[p] < zero else one
+    elif code == 4:
+        for p in range(m):
+            ys[p] = _stepwise_jit(tables[0], tables[1], 0.0, 1.0, float(xs[p]))
+    elif code == 6:
+        for p in range(m):
+            ys[p] = _stepwise_jit(tables[2], tables[3], -1.0, 1.0, float(xs[p]))
+    elif code == 9:  # GAUSSIAN_STEPWISE: libfann 2.2 outputs 0
+        for p in range(m):
+            ys[p] = zero
+    elif code == 10:  # ELLIOT: ((sum / 2) / (1 + |sum|)) + 0.5
+        for p in range(m):
+            v = xs[p]
+            ys[p] = (v * half) / (one + abs(v)) + half
+    elif code == 11:
+        for p in range(m):
+            v = xs[p]
+            ys[p] = v / (one + abs(v))
+    elif code == 12:  # LINEAR_PIECE
+        for p in range(m):
+            v = xs[p]
+            ys[p] = zero if v < zero else (one if v > one else v)
+    elif code == 13:
+        for p in range(m):
+            v = xs[p]
+            ys[p] = -one if v < -one else (one if v > one else v)
+    elif code == 14:
+        for p in range(m):
+            ys[p] = np.sin(float(xs[p]))
+    elif code == 15:
+        for p in range(m):
+            ys[p] = np.cos(float(xs[p]))
+    elif code == 16:
+        for p in range(m):
+            ys[p] = np.sin(float(xs[p])) / 2.0 + 0.5
+    elif code == 17:
+        for p in range(m):
+            ys[p] = np.cos(float(xs[p])) / 2.0 + 0.5
+    elif code == 18:  # LINEAR_PIECE_RECT
+        for p in range(m):
+            v = xs[p]
+            ys[p] = zero if v < zero else v
+    else:  # 19 LINEAR_PIECE_RECT_LEAKY
+        for p in range(m):
+            v = xs[p]
+            ys[p] = v * kc[8] if v < zero else v
+
+
+def _derive(code: int, ys: Array, xs: Array, s: Any, es: Array, m: int, kc: Array) -> None:
+    """``es[:m] *= f'`` with FANN's derivative of ``code`` (fann_activation_derived), from the
+    outputs ``ys``, the sums ``xs`` and FANN's steepness ``s``."""
+    zero, one, two = kc[0], kc[2], kc[3]
+    if code == 3 or code == 4:  # 2 s v (1 - v), v = clip(y, 0.01f, 0.99f)
+        lo, hi = kc[4], kc[5]
+        s2 = two * s
+        for p in range(m):
+            v = min(max(ys[p], lo), hi)
+            es[p] *= s2 * v * (one - v)
+    elif code == 5 or code == 6:  # s (1 - v v), v = clip(y, -0.98f, 0.98f)
+        lo, hi = kc[6], kc[7]
+        for p in range(m):
+            v = min(max(ys[p], lo), hi)
+            es[p] *= s * (one - v * v)
+    elif code == 0 or code == 12 or code == 13:
+        for p in range(m):
+            es[p] *= s
+    elif code == 2 or code == 9:
+        for p in range(m):
+            es[p] *= zero
+    elif code == 7:  # -2 sum y s s
+        for p in range(m):
+            es[p] *= -two * xs[p] * ys[p] * s * s
+    elif code == 8:  # -2 sum (y + 1) s s
+        for p in range(m):
+            es[p] *= -two * xs[p] * (ys[p] + one) * s * s
+    elif code == 10:  # s / (2 (1 + |sum|) (1 + |sum|))
+        for p in range(m):
+            t = one + abs(xs[p])
+            es[p] *= s / (two * t * t)
+    elif code == 11:
+        for p in range(m):
+            t = one + abs(xs[p])
+            es[p] *= s / (t * t)
+    elif code >= 14 and code <= 17:  # s cos(s sum), s (-sin(s sum)); halved for SIN, COS
+        for p in range(m):
+            e = es[p]
+            v = float(s * xs[p])
+            d = s * np.cos(v) if code == 14 or code == 16 else s * -np.sin(v)
+            es[p] = d / 2.0 if code >= 16 else d  # FANN's derivative, in fann_type
+            es[p] = e * es[p]
+    elif code == 18:
+        for p in range(m):
+            es[p] *= zero if xs[p] < zero else s
+    else:  # 19: s (0.01 on the negative side)
+        for p in range(m):
+            es[p] *= s * kc[8] if xs[p] < zero else s
+
+
+def _forward_block(params: Array, V: Array, S: Array, acc: Array, m: int, neurons: Array,
+                   conn: Array, fp: Array, kc: Array, a: Array, b: Array, f: Array, fi: Array,
+                   sc: Array, sci: Array, tables: Array) -> None:
+    """``fann_run`` for the ``m`` patterns whose inputs are in ``V``'s input rows: every
+    neuron's sum in FANN's order (the leading ``k mod 4`` terms in reverse, then groups of
+    four), scaled, clamped (into ``S``) and activated (into ``V``)."""
+    for u in range(neurons.shape[0]):
+        row, code, cf, cc = neurons[u, 0], neurons[u, 1], neurons[u, 2], neurons[u, 3]
+        for p in range(m):
+            acc[p] = kc[0]
+        r = cc & 3
+        for t in range(r - 1, -1, -1):
+            w = params[conn[0, cf + t]]
+            src = conn[1, cf + t]
+            for p in range(m):
+                acc[p] += w * V[src, p]
+        for t in range(cf + r, cf + cc, 4):
+            w0, w1 = params[conn[0, t]], params[conn[0, t + 1]]
+            w2, w3 = params[conn[0, t + 2]], params[conn[0, t + 3]]
+            v0, v1, v2, v3 = V[conn[1, t]], V[conn[1, t + 1]], V[conn[1, t + 2]], V[conn[1, t + 3]]
+            for p in range(m):
+                acc[p] += ((w0 * v0[p] + w1 * v1[p]) + w2 * v2[p]) + w3 * v3[p]
+        steep, lo, hi = fp[u, 0], fp[u, 2], fp[u, 3]
+        srow = S[row]
+        for p in range(m):
+            x = steep * acc[p]
+            if x > hi:
+                x = hi
+            elif x < lo:
+                x = lo
+            srow[p] = x
+        _activate_jit(code, srow, V[row], m, kc, a, b, f, fi, sc, sci, tables)
+
+
+def _slopes_block(sl: Array, V: Array, VT: Array, E: Array, m: int, n_rows: int,
+                  neurons: Array, conn: Array) -> None:
+    """Add the ``m`` patterns' ``delta * value(source)`` to every connection's slope, one
+    pattern after the other (FANN's order of the sum). Eight connections of a neuron run
+    side by side, each its own chain of additions over the patterns."""
+    for rr in range(n_rows):
+        for p in range(m):
+            VT[p, rr] = V[rr, p]
+    for u in range(neurons.shape[0]):
+        d = E[neurons[u, 0]]
+        cf, cc, s0 = neurons[u, 2], neurons[u, 3], neurons[u, 4]
+        c = 0
+        if s0 >= 0 and cc >= _LONG:  # a long run of neighbours: vectorised along it
+            part = sl[cf: cf + cc]
+            for p in range(m):
+                dp = d[p]
+                src = VT[p, s0: s0 + cc]
+                for t in range(cc):
+                    part[t] += dp * src[t]
+            continue
+        if s0 >= 0:  # consecutive sources: VT[p, s0 + c ...] are neighbours
+            while c + 8 <= cc:
+                q, r = cf + c, s0 + c
+                a0, a1, a2, a3 = sl[q], sl[q + 1], sl[q + 2], sl[q + 3]
+                a4, a5, a6, a7 = sl[q + 4], sl[q + 5], sl[q + 6], sl[q + 7]
+                for p in range(m):
+                    dp = d[p]
+                    vt = VT[p]
+                    a0 += dp * vt[r]
+                    a1 += dp * vt[r + 1]
+                    a2 += dp * vt[r + 2]
+                    a3 += dp * vt[r + 3]
+                    a4 += dp * vt[r + 4]
+                    a5 += dp * vt[r + 5]
+                    a6 += dp * vt[r + 6]
+                    a7 += dp * vt[r + 7]
+                sl[q], sl[q + 1], sl[q + 2], sl[q + 3] = a0, a1, a2, a3
+                sl[q + 4], sl[q + 5], sl[q + 6], sl[q + 7] = a4, a5, a6, a7
+                c += 8
+            while c + 4 <= cc:
+                q, r = cf + c, s0 + c
+                a0, a1, a2, a3 = sl[q], sl[q + 1], sl[q + 2], sl[q + 3]
+                for p in range(m):
+                    dp = d[p]
+                    vt = VT[p]
+                    a0 += dp * vt[r]
+                    a1 += dp * vt[r + 1]
+                    a2 += dp * vt[r + 2]
+                    a3 += dp * vt[r + 3]
+                sl[q], sl[q + 1], sl[q + 2], sl[q + 3] = a0, a1, a2, a3
+                c += 4
+        while c + 4 <= cc:  # any sources, four chains at a time
+            q = cf + c
+            v0, v1 = V[conn[1, q]], V[conn[1, q + 1]]
+            v2, v3 = V[conn[1, q + 2]], V[conn[1, q + 3]]
+            a0, a1, a2, a3 = sl[q], sl[q + 1], sl[q + 2], sl[q + 3]
+            for p in range(m):
+                dp = d[p]
+                a0 += dp * v0[p]
+                a1 += dp * v1[p]
+                a2 += dp * v2[p]
+                a3 += dp * v3[p]
+            sl[q], sl[q + 1], sl[q + 2], sl[q + 3] = a0, a1, a2, a3
+            c += 4
+        while c < cc:
+            q = cf + c
+            v0 = V[conn[1, q]]
+            a0 = sl[q]
+            for p in range(m):
+                a0 += d[p] * v0[p]
+            sl[q] = a0
+            c += 1
+
+
+def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Array,
+           neurons: Array, layers: Array, conn: Array, fp: Array, kc: Array, tables: Array,
+           alg: int, tanh_error: bool, block: int) -> tuple[float, int]:
+    """One ``fann_train_epoch``; returns (FANN's MSE of the epoch, its bit fail).
+
+    ``neurons[u]`` = (row, code, first connection, connections, first source row or -1 when
+    the sources are not consecutive rows, symmetric output) for every neuron after the
+    inputs, in FANN's order; ``layers[k]`` = (first row, neurons, first neuron index, bias
+    row or -1) for the input layer and every layer after it; ``conn`` = (flat parameter,
+    source row, state index) of every connection in FANN's order; ``fp[u]`` = (steepness as
+    the sum is scaled, FANN's steepness, lowest sum, highest sum). ``alg``: 0 INCREMENTAL
+    (``st1`` the previous weight changes), 1 BATCH, 2 RPROP (``st1`` steps, ``st2`` previous
+    ``-slope``), 3 QUICKPROP (``st1`` previous steps, ``st2`` previous slopes), 4 slopes only
+    (``grads = -slope``, for a step taken by the caller).
+    """
+    n, n_in = X.shape[0], X.shape[1]
+    n_out = Y.shape[1]
+    N, C = neurons.shape[0], conn.shape[1]
+    L = layers.shape[0] - 1
+    R = layers[L, 0] + layers[L, 1]
+    out_row, out_u = layers[L, 0], layers[L, 2]
+    hidden0 = layers[1, 0]
+    B = 1 if alg == 0 else block
+    dt = params.dtype
+    V = np.zeros((R, B), dtype=dt)
+    S = np.zeros((R, B), dtype=dt)
+    E = np.zeros((R, B), dtype=dt)
+    VT = np.empty((B, R), dtype=dt)
+    acc = np.empty(B, dtype=dt)
+    a = np.empty(B, dtype=np.float64)
+    b = np.empty(B, dtype=np.float64)
+    f = np.empty(B, dtype=np.float64)
+    sc = np.empty(B, dtype=np.float64)
+    fi = f.view(np.int64)
+    sci = sc.view(np.int64)
+    sl = np.zeros(C, dtype=dt)
+    mse = np.zeros(1, dtype=np.float32)  # FANN's MSE_value is a C float
+    bits = 0
+    for k in range(L):
+        if layers[k, 3] >= 0:
+            V[layers[k, 3], :] = kc[2]
+    bit_limit, lr, mom = kc[9], kc[10], kc[11]
+    for p0 in range(0, n, B):
+        m = min(B, n - p0)
+        for i in range(n_in):
+            for p in range(m):
+                V[i, p] = X[p0 + p, i]
+        # forward (fann_run), neuron by neuron, the block's patterns side by side
+        _forward_block_jit(params, V, S, acc, m, neurons, conn, fp, kc, a, b, f, fi, sc, sci,
+                           tables)
+        # FANN's output error, MSE and bit fail (fann_compute_MSE)
+        for j in range(n_out):
+            row = out_row + j
+            e, y = E[row], V[row]
+            for p in range(m):
+                e[p] = Y[p0 + p, j] - y[p]
+            if neurons[out_u + j, 5]:  # symmetric output: diff / 2
+                for p in range(m):
+                    e[p] *= kc[1]
+            for p in range(m):
+                bits += 1 if abs(e[p]) >= bit_limit else 0
+        for p in range(m):  # the C float MSE_value, pattern after pattern
+            for j in range(n_out):
+                diff = E[out_row + j, p]
+                mse[0] += np.float32(diff * diff)
+        if tanh_error:  # FANN's TANH error function ln((1 + diff) / (1 - diff)), in double
+            for j in range(n_out):
+                e = E[out_row + j]
+                for p in range(m):
+                    d = float(e[p])
+                    a[p] = (1.0 + d) / (1.0 - d)
+                _log_jit(a, b, m, f, fi, sc, sci, kc[22] != kc[0])
+                for p in range(m):
+                    d = float(e[p])
+                    e[p] = b[p]
+                    if d < -TANH_ERROR_LIMIT:
+                        e[p] = -TANH_ERROR_CLIP
+                    elif d > TANH_ERROR_LIMIT:
+                        e[p] = TANH_ERROR_CLIP
+        for j in range(n_out):
+            u, row = out_u + j, out_row + j
+            _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
+        # backpropagate (fann_backpropagate_MSE): layer by layer down to the first hidden
+        if L > 1:
+            for rr in range(hidden0, out_row):
+                for p in range(m):
+                    E[rr, p] = kc[0]
+        for k in range(L, 1, -1):
+            first_u = layers[k, 2]
+            for u in range(first_u, first_u + layers[k, 1]):
+                row, cf, cc = neurons[u, 0], neurons[u, 2], neurons[u, 3]
+                for t in range(cf, cf + cc):
+                    src = conn[1, t]
+                    if src < hidden0:
+                        continue
+                    w = params[conn[0, t]]
+                    for p in range(m):
+                        E[src, p] += E[row, p] * w
+            below = layers[k - 1, 2]
+            for u in range(below, below + layers[k - 1, 1]):
+                row = neurons[u, 0]
+                _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
+        if alg == 0:  # INCREMENTAL (fann_update_weights): dw = (lr delta) x + momentum dw
+            for u in range(N):
+                row, cf, cc = neurons[u, 0], neurons[u, 2], neurons[u, 3]
+                te = E[row, 0] * lr
+                for t in range(cf, cf + cc):
+                    q = conn[0, t]
+                    dw = te * V[conn[1, t], 0] + mom * st1[q]
+                    params[q] += dw
+                    st1[q] = dw
+            continue
+        # slopes (fann_update_slopes_batch): pattern after pattern, in data order
+        _slopes_block_jit(sl, V, VT, E, m, out_row, neurons, conn)
+    total = np.float32(n) * np.float32(n_out)
+    mse_value = float(mse[0] / total)
+    if alg == 0:
+        return mse_value, bits
+    if alg == 1:  # BATCH: w += slope * (lr / N)
+        eps = kc[12]
+        for c in range(C):
+            params[conn[0, c]] += sl[c] * eps
+        return mse_value, bits
+    if alg == 2:  # RPROP: FANN's iRPROP- (fann_update_weights_irpropm), slope = -g
+        inc, dec, dmin, dmax, floor = kc[13], kc[14], kc[15], kc[16], kc[17]
+        zero, limit = kc[0], kc[21]
+        for c in range(C):
+            q, i = conn[0, c], conn[2, c]
+            g = -sl[c]
+            step = max(st1[i], floor)
+            if st2[i] * g >= zero:
+                step = min(step * inc, dmax)
+            else:
+                step = max(step * dec, dmin)
+                g = zero
+            if g > zero:
+                w = params[q] - step
+                params[q] = w if w >= -limit else -limit
+            else:
+                w = params[q] + step
+                params[q] = w if w <= limit else limit
+            st1[i] = step
+            st2[i] = g
+        return mse_value, bits
+    if alg == 3:  # QUICKPROP (fann_update_weights_quickprop)
+        eps, mu, shrink, decay, limit = kc[12], kc[18], kc[19], kc[20], kc[21]
+        zero = kc[0]
+        for c in range(C):
+            q, i = conn[0, c], conn[2, c]
+            w = params[q]
+            d = st1[i]
+            sp = st2[i]
+            s = w * decay + sl[c]
+            if d > FANN_QUICKPROP_ZERO:
+                nxt = s * eps if s > zero else zero
+                if s > sp * shrink:
+                    nxt += d * mu
+                else:
+                    nxt += (d * s) / (sp - s)
+            elif d < -FANN_QUICKPROP_ZERO:
+                nxt = s * eps if s < zero else zero
+                if s < sp * shrink:
+                    nxt += d * mu
+                else:
+                    nxt += (d * s) / (sp - s)
+            else:
+                nxt = s * eps
+            st1[i] = nxt
+            w = w + nxt
+            if w > limit:
+                w = limit
+            elif w < -limit:
+                w = -limit
+            params[q] = w
+            st2[i] = s
+        return mse_value, bits
+    for c in range(C):  # slopes only
+        grads[conn[0, c]] = -sl[c]
+    return mse_value, bits
+
+
+_exp_block_jit: Any = None
+_log_block_jit: Any = None
+_exp_jit: Any = None
+_log_jit: Any = None
+_stepwise_jit: Any = None
+_activate_jit: Any = None
+_derive_jit: Any = None
+_forward_block_jit: Any = None
+_slopes_block_jit: Any = None
+
+
+@functools.cache
+def _compiled() -> Any:
+    """Compile (or load from numba's cache) the epoch kernel."""
+    import numba
+
+    global _exp_block_jit, _log_block_jit, _exp_jit, _log_jit, _stepwise_jit, _activate_jit, _derive_jit
+    global _forward_block_jit, _slopes_block_jit
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    _exp_block_jit = jit(_exp_block)
+    _log_block_jit = jit(_log_block)
+    _exp_jit = jit(_exp)
+    _log_jit = jit(_log)
+    _stepwise_jit = jit(_stepwise)
+    _activate_jit = jit(_activate)
+    _derive_jit = jit(_derive)
+    _forward_block_jit = jit(_forward_block)
+    _slopes_block_jit = jit(_slopes_block)
+    return jit(_epoch)
+
+
+# ------------------------------------------------------------------ the Python side
+
+
+def _rows(net: Any) -> tuple[list[int], list[int]]:
+    """First row of each layer and its bias row (-1: none) in the kernels' neuron numbering:
+    FANN's (LAYER nets: every layer but the last ends with its bias neuron; SHORTCUT nets:
+    only the inputs have one)."""
+    sizes = net.sizes
+    starts, bias = [], []
+    row = 0
+    for k, n in enumerate(sizes):
+        starts.append(row)
+        row += n
+        if k < len(sizes) - 1 and (not net.shortcut or k == 0):
+            bias.append(row)
+            row += 1
+        else:
+            bias.append(-1)
+    return starts, bias
+
+
+class FannKernel:
+    """The compiled epochs of one :class:`~neuronless.fann.train.FannTrainer` (check
+    :func:`supported` first). The plan (connections, activations, steepness, clamps) is read
+    once, here; the trainer builds a new one when its parameters change."""
+
+    def __init__(self, trainer: Any) -> None:
+        reason = supported(trainer)
+        assert reason is None, reason
+        net = trainer.net
+        self.trainer = trainer
+        dt = net.dtype
+        sizes = net.sizes
+        starts, bias = _rows(net)
+        L = len(sizes) - 1
+        mask = net.masks
+        widx: list[int] = []
+        src: list[int] = []
+        neurons: list[list[int]] = []
+        fp: list[list[float]] = []
+        offset = 0
+        for k, ((rows, n_out), fan_in) in enumerate(zip(net.shapes, net.fan_ins, strict=True)):
+            ly = trainer.layers[k]
+            n0 = sizes[0]
+            if net.shortcut:  # FANN: inputs, the bias, then every earlier layer's neurons
+                order = [*range(n0), fan_in, *range(n0, fan_in)]
+                to_row = {r: (r if r < n0 else (n0 if r == fan_in else r + 1)) for r in order}
+            else:  # FANN: the previous layer, then its bias (the row after it)
+                order = [*range(fan_in + 1)]
+                to_row = {r: starts[k] + r for r in order}
+            if mask is not None:  # FANN's sparse layout: the bias first
+                order = [fan_in] + [r for r in order if r != fan_in]
+            if net.layers[k].clamp is not None:  # the network's own clamp (a .net file)
+                lo, hi = ly.lo, ly.hi
+            else:  # fann_run: sum clamped to +-150/s in fann_type (x = 2 sum for SIGMOID)
+                fs = _fann_steepness(trainer, k).astype(dt)
+                scale = np.array([2.0 if name == "sigmoid" else 1.0 for name in ly.names])
+                hi = (dt.type(FANN_SUM_LIMIT) / fs).astype(np.float64) * scale
+                lo = -hi
+            fsteep = np.asarray(_fann_steepness(trainer, k), dtype=np.float64)
+            steep = np.broadcast_to(np.asarray(ly.steep, dtype=np.float64), (n_out,))
+            for j in range(n_out):
+                rows_j = [r for r in order if mask is None or mask[k][r, j]]
+                first = len(widx)
+                widx.extend(offset + r * n_out + j for r in rows_j)
+                src_rows = [to_row[r] for r in rows_j]
+                src.extend(src_rows)
+                dense = bool(src_rows) and src_rows == list(range(src_rows[0],
+                                                                   src_rows[0] + len(src_rows)))
+                name = ly.names[j]
+                neurons.append([starts[k + 1] + j, _CODES[name], first, len(rows_j),
+                                src_rows[0] if dense else -1,
+                                int(k == L - 1 and name in SYMMETRIC)])
+                fp.append([float(steep[j]), float(fsteep[j]),
+                           _bound(lo, j, -np.inf), _bound(hi, j, np.inf)])
+            offset += rows * n_out
+        layer_rows = [[starts[k], sizes[k], 0, bias[k]] for k in range(L + 1)]
+        first_u = 0
+        for k in range(1, L + 1):
+            layer_rows[k][2] = first_u
+            first_u += sizes[k]
+        self.neurons = np.array(neurons, dtype=np.int64)
+        self.layers = np.array(layer_rows, dtype=np.int64)
+        idx = trainer._idx
+        state = (np.array(widx, dtype=np.intp) if idx is None else
+                 np.searchsorted(idx, np.array(widx, dtype=np.intp)))
+        self.conn = np.ascontiguousarray(
+            np.array([widx, src, state], dtype=np.int64).reshape(3, len(widx)))
+        self.fp = np.array(fp, dtype=np.float64).astype(dt)
+        self.tables = np.array([_STEP_X, _STEP_Y, _SYM_STEP_X, _SYM_STEP_Y])
+        self.widx = self.conn[0]
+        self.block = BLOCK
+        self._kernel = _compiled()
+        self.kc = self._constants(trainer.params, dt)
+
+    @staticmethod
+    def _constants(p: Any, dt: np.dtype[Any]) -> Array:
+        c = np.zeros(len(_K), dtype=np.float64)
+        f32 = np.float32
+
+        def cf(v: float) -> float:
+            return float(f32(v))
+
+        values = {
+            "half": 0.5, "one": 1.0, "two": 2.0, "sig_lo": cf(0.01), "sig_hi": cf(0.99),
+            "sym_lo": -cf(0.98), "sym_hi": cf(0.98), "leak": 0.01,
+            "bit_limit": p.bit_fail_limit, "lr": cf(p.learning_rate),
+            "momentum": cf(p.learning_momentum), "inc": cf(p.rprop_increase_factor),
+            "dec": cf(p.rprop_decrease_factor), "step_min": cf(p.rprop_delta_min),
+            "step_max": cf(p.rprop_delta_max), "floor": FANN_RPROP_STEP_FLOOR,
+            "mu": cf(p.quickprop_mu), "shrink": cf(cf(p.quickprop_mu) / (1.0 + cf(p.quickprop_mu))),
+            "decay": cf(p.quickprop_decay), "weight_limit": FANN_WEIGHT_LIMIT,
+            "libm": 1.0 if dt == np.float64 else 0.0,
+        }
+        for name, v in values.items():
+            c[K[name]] = v
+        return c.astype(dt)
+
+    def epoch(self, X: Array, Y: Array, alg: str, st1: Array, st2: Array,
+              grads: Array) -> tuple[float, int]:
+        """One epoch of ``alg`` on ``(X, Y)`` (arrays of the network's dtype, C order);
+        returns FANN's MSE and bit fail. For "batch" and "quickprop" FANN's rate
+        ``lr / N`` is set here; "sarprop" leaves ``-slope`` in ``grads`` for its NumPy step."""
+        kc = self.kc
+        if alg in ("batch", "quickprop"):
+            n = np.float32(X.shape[0])
+            kc[K["eps"]] = float(np.float32(np.float32(self.trainer.params.learning_rate) / n))
+        code = ALGORITHM_CODES[alg]
+        mse, bits = self._kernel(
+            X, Y, self.trainer.net.params, grads, st1, st2, self.neurons, self.layers,
+            self.conn, self.fp, kc, self.tables, code,
+            self.trainer.params.train_error_function == "tanh", self.block)
+        return float(mse), int(bits)
+
+
+def _bound(value: Any, j: int, default: float) -> float:
+    if value is None:
+        return default
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else float(arr[j])
+
+
+def _fann_steepness(trainer: Any, k: int) -> Array:
+    deriv = trainer.layers[k].deriv
+    assert deriv is not None  # fann_compatible
+    return np.asarray(deriv.steepness, dtype=np.float64)
+
+
+__all__ = ("ALGORITHM_CODES", "BLOCK", "FannKernel", "supported")
