@@ -6,10 +6,14 @@ shape), both float32 with Adam and the natural loss. Each round times a few epoc
 backend, then of the other (the order alternating), on identical copies of the network; the
 script prints the median steps/s of each and their ratio. ``--sweep`` adds nets and batch
 sizes on both sides of ``training.COMPILED_MAX_WORK`` (parameters times batch rows), the rule
-``backend="auto"`` follows.
+``backend="auto"`` follows for batches of fewer than ``kernels.BLOCKED_FROM`` rows, and
+``--full-batch`` the recommended recipe's full-batch iRprop+ (L2 0.1, tanh hidden layers) on
+the shapes of FANN's benchmark sets (random data of their sizes) and Adam on big batches, on
+both sides of ``training.COMPILED_MAX_WORK_BLOCKED``, the rule for bigger batches (rows in
+SIMD lanes, ``kernels._epoch_blocked``). Both backends are forced; "auto" is not timed.
 
     .venv/bin/python benchmarks/compiled_epoch.py
-    .venv/bin/python benchmarks/compiled_epoch.py --rounds 15 --sweep
+    .venv/bin/python benchmarks/compiled_epoch.py --rounds 15 --sweep --full-batch
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from neuronless.training import Trainer
 
 def _case(sizes: list[int], n: int, batch: int, xor: bool = False) -> tuple[Any, Any, Network]:
     rng = np.random.default_rng(0)
+    if sizes[-1] == 1 and not xor:  # one output: a sigmoid on 0/1 targets
+        X = rng.normal(size=(n, sizes[0])).astype(np.float32)
+        Y = (rng.random((n, 1)) > 0.5).astype(np.float32)
+        return X, Y, Network.create(sizes, hidden="tanh", output="sigmoid", seed=0)
     if xor:
         X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
         Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -47,10 +55,10 @@ def _rate(trainer: Trainer, X: Any, Y: Any, epochs: int, steps_per_epoch: int) -
 
 
 def compare(name: str, sizes: list[int], n: int, batch: int, rounds: int, seconds: float,
-            xor: bool = False) -> None:
+            xor: bool = False, optimizer: str = "adam", l2: float = 0.0) -> None:
     X, Y, net = _case(sizes, n, batch, xor)
     steps = -(-n // batch)
-    trainers = {b: Trainer(net.copy(), None, "adam", batch_size=batch, backend=b)
+    trainers = {b: Trainer(net.copy(), None, optimizer, batch_size=batch, backend=b, l2=l2)
                 for b in ("numpy", "compiled")}
     for trainer in trainers.values():  # warm: compiled kernels (or numba's cache), buffers
         _rate(trainer, X, Y, 2, steps)
@@ -97,6 +105,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.2, help="per timed block")
     parser.add_argument("--sweep", action="store_true", help="also larger nets and batches")
+    parser.add_argument("--full-batch", action="store_true",
+                        help="full-batch iRprop+ on FANN-sized sets, Adam on big batches")
     parser.add_argument("--one-sample", action="store_true",
                         help="one-sample forward, NumPy beside compiled, over net sizes")
     args = parser.parse_args()
@@ -116,6 +126,21 @@ def main() -> None:
                              ([64, 32, 10], 16), ([64, 32, 10], 64), ([64, 64, 10], 32),
                              ([64, 128, 10], 32)]:
             name = "-".join(map(str, sizes)) + " (1797 rows)"
+            compare(name, sizes, 1797, batch, args.rounds, args.seconds)
+    if args.full_batch:
+        # (FANN set it has the shape of) sizes, rows: full batch, iRprop+, L2 0.1
+        for label, sizes, n in [("diabetes", [8, 4, 1], 384), ("parity8", [8, 16, 1], 256),
+                                ("two-spiral", [2, 20, 10, 1], 193),
+                                ("pumadyn-32fm", [32, 10, 1], 512),
+                                ("soybean", [82, 16, 8, 19], 342),
+                                ("abelone", [10, 16, 1], 2088),
+                                ("bank32fm", [32, 16, 1], 2048),
+                                ("census-house", [16, 16, 1], 11392)]:
+            name = f"{'-'.join(map(str, sizes))} ({label}, irprop+)"
+            compare(name, sizes, n, n, args.rounds, args.seconds, optimizer="irprop+", l2=0.1)
+        for sizes, batch in [([64, 32, 10], 32), ([64, 32, 10], 64), ([64, 32, 10], 128),
+                             ([16, 16, 4], 128), ([16, 16, 4], 512)]:
+            name = "-".join(map(str, sizes)) + " (1797 rows, adam)"
             compare(name, sizes, 1797, batch, args.rounds, args.seconds)
 
 

@@ -18,11 +18,21 @@ import pytest
 
 import neuronless
 import neuronless as nl
-from neuronless import Network
+from neuronless import Network, kernels
 from neuronless.errors import ConfigError
 from neuronless.kernels import compiled_supported, forward
 from neuronless.losses import get_loss, label_smoothing
-from neuronless.optimizers import SGD, Adam, AdamW, Momentum, Nesterov, RMSprop, get_optimizer
+from neuronless.optimizers import (
+    SGD,
+    Adam,
+    AdamW,
+    IRpropMinus,
+    IRpropPlus,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    get_optimizer,
+)
 from neuronless.training import Trainer, fit
 
 TOPOLOGIES = [[2, 4, 1], [8, 16, 8, 3], [5, 3]]
@@ -37,8 +47,13 @@ HEADS = [
 ]
 OPTIMIZERS = {"sgd": SGD(0.1), "momentum": Momentum(0.05, 0.9), "adam": Adam(0.01),
               "nesterov": Nesterov(0.05, 0.8), "rmsprop": RMSprop(0.01, rho=0.85),
-              "adamw": AdamW(0.01, weight_decay=0.05)}
+              "adamw": AdamW(0.01, weight_decay=0.05), "irprop+": IRpropPlus(),
+              "irprop-": IRpropMinus()}
 TOLERANCE = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 1e-5, "atol": 1e-6}}
+
+
+#: the NumPy step rules' own workspace (Adam's scratch, Rprop's sign masks), not state
+WORKSPACE = ("scratch", "factor", "increase", "decrease")
 
 
 def _data(sizes, loss, n, dtype, seed=0):
@@ -64,7 +79,7 @@ def _assert_same(reference, compiled, losses_ref, losses_cmp, dtype):
     np.testing.assert_allclose(compiled.net.params, reference.net.params, **tol)
     assert compiled.state.t == reference.state.t
     for name, arr in reference.state.arrays.items():
-        if name != "scratch":  # Adam's scratch is the NumPy form's own workspace
+        if name not in WORKSPACE:
             np.testing.assert_allclose(compiled.state.arrays[name], arr, **tol)
 
 
@@ -76,16 +91,39 @@ MATRIX = [pytest.param(sizes, *head, id="-".join(map(str, sizes)) + "-" + "-".jo
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
 @pytest.mark.parametrize(("sizes", "hidden", "output", "loss"), MATRIX)
-def test_compiled_epochs_match_numpy(sizes, hidden, output, loss, opt, dtype):
+@pytest.mark.parametrize(("rows", "batch"), [(29, 8), (300, 40)], ids=["rowwise", "blocked"])
+def test_compiled_epochs_match_numpy(sizes, hidden, output, loss, opt, dtype, rows, batch):
+    # batches of 8 run row by row (kernels._epoch); of 40 (>= BLOCKED_FROM) in blocks of rows
+    # side by side (kernels._epoch_blocked); both end in a short last batch (5 and 20 rows)
+    assert (batch >= kernels.BLOCKED_FROM) == (rows == 300)
     net = Network.create(sizes, hidden=hidden, output=output, seed=3, dtype=dtype)
-    X, Y = _data(sizes, loss, 29, dtype)  # 29 rows in batches of 8: the last batch has 5
-    reference, compiled = _pair(net, loss, OPTIMIZERS[opt], batch_size=8)
+    X, Y = _data(sizes, loss, rows, dtype)
+    reference, compiled = _pair(net, loss, OPTIMIZERS[opt], batch_size=batch)
     losses_ref = [reference.epoch(X, Y) for _ in range(6)]
     losses_cmp = [compiled.epoch(X, Y) for _ in range(6)]
     assert compiled.last_backend == "compiled"
     assert reference.last_backend == "numpy"
     assert not np.allclose(compiled.net.params, net.params)  # it did train
     _assert_same(reference, compiled, losses_ref, losses_cmp, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("opt", ["irprop+", "irprop-"])
+@pytest.mark.parametrize("rows", [21, 700])
+def test_full_batch_rprop_matches_numpy(opt, dtype, rows):
+    # the recommended recipe's step rule: full batch, L2, iRprop+ (its loss-driven backtrack)
+    net = Network.create([6, 9, 5, 1], hidden="tanh", output="sigmoid", seed=5, dtype=dtype)
+    X, Y = _data([6, 9, 5, 1], "binary_cross_entropy", rows, dtype, seed=2)
+    Y = (Y > 0.5).astype(dtype)
+    reference, compiled = _pair(net, "binary_cross_entropy", OPTIMIZERS[opt], l2=0.5)
+    losses_ref = [reference.epoch(X, Y) for _ in range(30)]
+    losses_cmp = [compiled.epoch(X, Y) for _ in range(30)]
+    assert compiled.last_backend == "compiled"
+    assert losses_cmp[-1] < 0.9 * losses_cmp[0]  # it learned
+    _assert_same(reference, compiled, losses_ref, losses_cmp, dtype)
+    if opt == "irprop+":
+        assert compiled.state.scalars["prev_loss"] == pytest.approx(
+            reference.state.scalars["prev_loss"], rel=TOLERANCE[dtype]["rtol"])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -181,7 +219,8 @@ UNSUPPORTED = [
      "clamp"),
     ("softmax with mse", lambda: Network.create([2, 3, 2], output="softmax", seed=0), "mse",
      "sgd", "softmax"),
-    ("rprop", lambda: Network.create([2, 3, 1], seed=0), "mse", "irprop-", "IRpropMinus"),
+    ("fann rprop", lambda: Network.create([2, 3, 1], seed=0), "mse",
+     IRpropMinus(fann_compatible=True), "FANN's iRPROP-"),
     ("quickprop", lambda: Network.create([2, 3, 1], seed=0), "mse", "quickprop", "Quickprop"),
 ]
 
@@ -190,7 +229,8 @@ UNSUPPORTED = [
                          ids=[u[0] for u in UNSUPPORTED])
 def test_unsupported_falls_back_under_auto_and_raises_under_compiled(make, loss, opt, reason):
     net = make()
-    assert reason in (compiled_supported(net, get_loss(loss), get_optimizer(opt)) or "")
+    optimizer = get_optimizer(opt) if isinstance(opt, str) else opt
+    assert reason in (compiled_supported(net, get_loss(loss), optimizer) or "")
     with pytest.raises(ConfigError, match=f"backend='compiled' cannot train.*{reason}"):
         Trainer(net, loss, opt, backend="compiled")
     trainer = Trainer(net, loss, opt, backend="auto")
@@ -201,14 +241,25 @@ def test_unsupported_falls_back_under_auto_and_raises_under_compiled(make, loss,
 
 
 def test_auto_compiles_small_nets_and_leaves_large_batches_to_numpy():
+    from neuronless.training import COMPILED_MAX_WORK, COMPILED_MAX_WORK_BLOCKED
+
     net = Network.create([2, 4, 1], seed=0)
     X, Y = _data([2, 4, 1], "binary_cross_entropy", 200, np.float32)
     small = Trainer(net.copy(), None, "adam", batch_size=16)
     small.epoch(X, Y)
     assert small.last_backend == "compiled"
-    large = Trainer(net.copy(), None, "adam", batch_size=200)
-    large.epoch(X, Y)
-    assert large.last_backend == "numpy"
+    full = Trainer(net.copy(), None, "adam", batch_size=200)  # rows side by side
+    full.epoch(X, Y)
+    assert full.last_backend == "compiled"
+    wide = Network.create([64, 64, 10], seed=0)  # 4810 parameters
+    Xw, Yw = _data([64, 64, 10], "mse", 256, np.float32)
+    for batch, backend in [(8, "compiled"), (16, "numpy"), (40, "compiled"), (64, "numpy")]:
+        work = wide.params.size * batch
+        limit = COMPILED_MAX_WORK_BLOCKED if batch >= kernels.BLOCKED_FROM else COMPILED_MAX_WORK
+        assert (work <= limit) == (backend == "compiled")
+        trainer = Trainer(wide.copy(), "mse", "adam", batch_size=batch)
+        trainer.epoch(Xw, Yw)
+        assert trainer.last_backend == backend, batch
     weighted = Trainer(net.copy(), None, "adam", batch_size=16)
     weighted.epoch(X, Y, weights=np.ones(200, dtype=np.float32))
     assert weighted.last_backend == "numpy"
@@ -257,7 +308,10 @@ from neuronless import Network, fit
 net = Network.create([2, 4, 1], seed=0)
 X = np.ones((300, 2), dtype=np.float32)
 assert fit(net, X, X[:, :1], epochs=1, batch_size=16, backend="numpy").backend == "numpy"
-assert fit(net, X, X[:, :1], epochs=1, batch_size=300).backend == "numpy"  # auto: a big batch
+wide = Network.create([2, 100, 100, 1], seed=0)  # auto: 10,501 parameters x 300 rows
+assert fit(wide, X, X[:, :1], epochs=1, batch_size=300).backend == "numpy"
+leaky = Network.create([2, 4, 1], hidden="leaky_relu", seed=0)  # auto: not compiled
+assert fit(leaky, X, X[:, :1], epochs=1, batch_size=16).backend == "numpy"
 print("numba" in sys.modules)
 """
 

@@ -16,7 +16,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "neuronless"
 CORE = ["network", "workspace", "backprop", "gradcheck", "sensitivity", "optimizers", "fused",
-        "kernels"]
+        "kernels", "vecmath"]
 LEAVES = ["activations", "losses", "layers", "errors"]
 
 

@@ -13,7 +13,7 @@ prediction.
 Supported: plain layered nets (no shortcut, no clamp, one activation per layer) of any depth,
 identity, tanh, sigmoid and relu layers with any steepness; ``mse`` after any of those,
 ``binary_cross_entropy`` after sigmoid, ``cross_entropy`` after softmax (the fused
-``(a - y)/m`` delta); the step rules SGD, Momentum, Nesterov, RMSprop, Adam and AdamW of
+``(a - y)/m`` delta); the step rules SGD, Momentum, Nesterov, RMSprop, Adam, AdamW, iRprop+ and iRprop- of
 :mod:`~neuronless.optimizers`.
 
 numba is imported on the first compiled call, never by ``import neuronless``. The kernels
@@ -30,9 +30,19 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from . import fused
+from . import fused, vecmath
 from .losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, MSE, Loss
-from .optimizers import SGD, Adam, AdamW, Momentum, Nesterov, RMSprop, State
+from .optimizers import (
+    SGD,
+    Adam,
+    AdamW,
+    IRpropMinus,
+    IRpropPlus,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    State,
+)
 from .workspace import NetworkLike
 
 Array = NDArray[Any]
@@ -55,8 +65,10 @@ class Network(NetworkLike, Protocol):
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softmax": 4}
 LOSS_CODES = {MSE.name: 0, BINARY_CROSS_ENTROPY.name: 1, CROSS_ENTROPY.name: 2}
 OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2, Nesterov: 3, RMSprop: 4,
-                                     AdamW: 5}
+                                     AdamW: 5, IRpropPlus: 6, IRpropMinus: 7}
 _ELEMENTWISE = ("identity", "tanh", "sigmoid", "relu")
+#: batches of at least this many rows run in :func:`_epoch_blocked` (rows in SIMD lanes)
+BLOCKED_FROM = 32
 
 
 def _base(loss: Loss) -> Loss:
@@ -88,7 +100,9 @@ def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
         return f"a softmax output is compiled only with cross_entropy, not {loss.name!r}"
     if type(optimizer) not in OPTIMIZER_CODES:
         return (f"the optimizer {type(optimizer).__name__} is not compiled (SGD, Momentum, "
-                "Nesterov, RMSprop, Adam and AdamW are)")
+                "Nesterov, RMSprop, Adam, AdamW, iRprop+ and iRprop- are)")
+    if getattr(optimizer, "fann_compatible", False):
+        return "FANN's iRPROP- (fann_compatible=True) runs in neuronless.fann's own kernels"
     return None
 
 
@@ -176,19 +190,104 @@ def _forward(params: Array, X: Array, sizes: Array, offsets: Array, codes: Array
     return A[sizes.size - 1, :, : sizes[sizes.size - 1]].copy()
 
 
+def _step(params: Array, grads: Array, s1: Array, s2: Array, s3: Array, c: Array,
+          opt_code: int, learning_rate: float, beta1: float, beta2: float, eps: float,
+          loss: float, t: int, prev_loss: float) -> tuple[int, float]:
+    """The step rule ``opt_code`` (see :func:`_epoch`), operation for operation as in
+    optimizers.py; ``c[:4]`` holds learning rate, momentum, beta1, beta2 in the dtype.
+    Returns the new step count and the loss iRprop+ compares with next."""
+    lr, mom, b1, b2 = c[0], c[1], c[2], c[3]
+    if opt_code == 0:
+        t += 1
+        for q in range(params.size):
+            params[q] -= grads[q] * lr
+    elif opt_code == 1:
+        t += 1
+        for q in range(params.size):
+            v = s1[q] * mom - grads[q] * lr
+            s1[q] = v
+            params[q] += v
+    elif opt_code == 3:  # Nesterov: v = mom v - lr g; params += mom v - lr g
+        t += 1
+        for q in range(params.size):
+            gl = grads[q] * lr
+            v = s1[q] * mom - gl
+            s1[q] = v
+            params[q] += v * mom - gl
+    elif opt_code == 4:  # RMSprop; b2 holds 1 - rho, eps the plain epsilon
+        t += 1
+        c[7] = eps
+        eps_r = c[7]
+        for q in range(params.size):
+            g = grads[q]
+            sq = s1[q] + (g * g - s1[q]) * b2
+            s1[q] = sq
+            params[q] -= (g / (np.sqrt(sq) + eps_r)) * lr
+    elif opt_code == 6 or opt_code == 7:  # iRprop+, iRprop- (Igel & Huesken)
+        t += 1
+        worse = loss > prev_loss
+        prev_loss = loss
+        c[4] = eps
+        c[5] = beta2
+        eta_minus, step_max, step_min = b1, c[4], c[5]
+        for q in range(params.size):
+            g = grads[q]
+            turn = np.sign(g) * np.sign(s2[q])
+            step = s1[q]
+            if turn > 0.0:
+                step = step * mom
+            elif turn < 0.0:
+                step = step * eta_minus
+            step = min(max(step, step_min), step_max)
+            s1[q] = step
+            if turn < 0.0:
+                g = g * 0.0
+                if opt_code == 6:  # revert the previous update if the loss grew
+                    s3[q] = -s3[q] if worse else s3[q] * 0.0
+                    params[q] += s3[q]
+            else:
+                u = np.sign(g) * step
+                if opt_code == 6:
+                    s3[q] = -u
+                    params[q] += s3[q]
+                else:
+                    params[q] -= u
+            s2[q] = g
+    else:  # Adam, and AdamW (code 5), whose mom holds 1 - lr * weight_decay
+        if opt_code == 5:
+            for q in range(params.size):
+                params[q] *= mom
+        t += 1
+        r_t = math.sqrt((1.0 - beta2) / (1.0 - beta2 ** float(t)))
+        c[6] = learning_rate * (1.0 - beta1) / ((1.0 - beta1 ** float(t)) * r_t)
+        c[7] = eps / r_t
+        step_size, eps_t = c[6], c[7]
+        for q in range(params.size):
+            g = grads[q]
+            mq = s1[q] * b1 + g
+            vq = s2[q] * b2 + g * g
+            s1[q] = mq
+            s2[q] = vq
+            params[q] -= (mq / (np.sqrt(vq) + eps_t)) * step_size
+    return t, prev_loss
+
+
 def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
            offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool, reg: Array,
            l2: float, loss_code: int, opt_code: int, learning_rate: float, momentum: float,
-           beta1: float, beta2: float, eps: float, s1: Array, s2: Array,
-           t: int) -> tuple[float, int]:
-    """One epoch over the rows ``X[order]`` in batches of ``batch``; return (mean loss, t).
+           beta1: float, beta2: float, eps: float, s1: Array, s2: Array, s3: Array,
+           t: int, prev_loss: float) -> tuple[float, int, float]:
+    """One epoch over the rows ``X[order]`` in batches of ``batch``; return (mean loss, t,
+    the previous loss iRprop+ compares with).
 
     ``loss_code``: 0 mse, 1 sigmoid + binary cross-entropy, 2 softmax + cross-entropy.
     ``opt_code``: 0 SGD, 1 Momentum (``s1`` the velocity), 3 Nesterov (the same), 4 RMSprop
     (``s1`` the squared average, ``beta2`` its ``1 - rho``), 5 AdamW (as Adam, after the
     decay ``params *= momentum``), 2 Adam (``s1``, ``s2`` the
-    undamped moments ``m'``, ``v'``; ``t`` the step count). A batch whose loss is not finite
-    is not stepped and ends the epoch, which then returns that loss.
+    undamped moments ``m'``, ``v'``; ``t`` the step count), 6 iRprop+ and 7 iRprop- (``s1``
+    the step sizes, ``s2`` the previous gradient, ``s3`` the previous update; ``momentum``,
+    ``beta1``, ``beta2``, ``eps`` hold eta+, eta-, the smallest and the largest step). A batch
+    whose loss is not finite is not stepped and ends the epoch, which then returns that loss.
     """
     n = order.size
     L = sizes.size - 1
@@ -208,7 +307,6 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
     c[1] = momentum
     c[2] = beta1
     c[3] = beta2
-    lr, mom, b1, b2 = c[0], c[1], c[2], c[3]
     out_code = codes[L - 1]
     total_epoch = 0.0
     n_batches = 0
@@ -304,72 +402,286 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
             for q in range(params.size):
                 grads[q] += pen[q] * c[6]
         if not math.isfinite(loss):
-            return loss, t
+            return loss, t, prev_loss
         # the step rule, operation for operation as in optimizers.py
-        if opt_code == 0:
-            t += 1
-            for q in range(params.size):
-                params[q] -= grads[q] * lr
-        elif opt_code == 1:
-            t += 1
-            for q in range(params.size):
-                v = s1[q] * mom - grads[q] * lr
-                s1[q] = v
-                params[q] += v
-        elif opt_code == 3:  # Nesterov: v = mom v - lr g; params += mom v - lr g
-            t += 1
-            for q in range(params.size):
-                gl = grads[q] * lr
-                v = s1[q] * mom - gl
-                s1[q] = v
-                params[q] += v * mom - gl
-        elif opt_code == 4:  # RMSprop; b2 holds 1 - rho, eps the plain epsilon
-            t += 1
-            c[7] = eps
-            eps_r = c[7]
-            for q in range(params.size):
-                g = grads[q]
-                sq = s1[q] + (g * g - s1[q]) * b2
-                s1[q] = sq
-                params[q] -= (g / (np.sqrt(sq) + eps_r)) * lr
-        else:  # Adam, and AdamW (code 5), whose mom holds 1 - lr * weight_decay
-            if opt_code == 5:
-                for q in range(params.size):
-                    params[q] *= mom
-            t += 1
-            r_t = math.sqrt((1.0 - beta2) / (1.0 - beta2 ** float(t)))
-            c[6] = learning_rate * (1.0 - beta1) / ((1.0 - beta1 ** float(t)) * r_t)
-            c[7] = eps / r_t
-            step_size, eps_t = c[6], c[7]
-            for q in range(params.size):
-                g = grads[q]
-                mq = s1[q] * b1 + g
-                vq = s2[q] * b2 + g * g
-                s1[q] = mq
-                s2[q] = vq
-                params[q] -= (mq / (np.sqrt(vq) + eps_t)) * step_size
+        t, prev_loss = _step_jit(params, grads, s1, s2, s3, c, opt_code, learning_rate, beta1,
+                                 beta2, eps, loss, t, prev_loss)
         if n_batches == 1 and stop == n:
-            return loss, t  # one batch: its loss, as Trainer.epoch returns it
+            return loss, t, prev_loss  # one batch: its loss, as Trainer.epoch returns it
         total_epoch += loss * m
-    return total_epoch / n, t
+    return total_epoch / n, t, prev_loss
+
+
+def _dot(a: Array, b: Array, m: int) -> float:
+    """``sum a[:m] * b[:m]`` in any order (compiled with reassociation, so it vectorises)."""
+    total = 0.0
+    for p in range(m):
+        total += a[p] * b[p]
+    return total
+
+
+def _sum(a: Array, m: int) -> float:
+    """``sum a[:m]`` in any order (as :func:`_dot`)."""
+    total = 0.0
+    for p in range(m):
+        total += a[p]
+    return total
+
+
+def _derive_rows(code: int, a: Array, d: Array, m: int, st: Any, one: Any) -> None:
+    """``d[:m] *= f'(x) * steepness`` from the outputs ``a = f(x)``, as :func:`_derivative`
+    (in the dtype, a loop that vectorises)."""
+    if code == 1:
+        for p in range(m):
+            d[p] = d[p] * (one - a[p] * a[p]) * st
+    elif code == 2:
+        for p in range(m):
+            d[p] = d[p] * (a[p] * (one - a[p])) * st
+    elif code == 3:
+        for p in range(m):
+            d[p] = d[p] * (one if a[p] > 0.0 else one * 0.0) * st
+    else:
+        for p in range(m):
+            d[p] = d[p] * one * st
+
+
+def _activate_rows(code: int, z: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
+                   sci: Array) -> None:
+    """``out[:m] = f(z[:m])`` for the elementwise activation ``code`` (vectorised)."""
+    if code == 1:
+        _vtanh_jit(z, out, m, f, fi, sc, sci)
+    elif code == 2:  # 1 / (1 + exp(-x)); exp overflows to inf for x << 0: the limit, 0
+        for p in range(m):
+            out[p] = -z[p]
+        _vexp_jit(out, out, m, f, fi, sc, sci)
+        for p in range(m):
+            out[p] = 1.0 / (1.0 + out[p])
+    elif code == 3:
+        for p in range(m):
+            out[p] = z[p] if z[p] > 0.0 else 0.0
+    else:
+        for p in range(m):
+            out[p] = z[p]
+
+
+def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
+                   offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool,
+                   reg: Array, l2: float, loss_code: int, opt_code: int, learning_rate: float,
+                   momentum: float, beta1: float, beta2: float, eps: float, s1: Array,
+                   s2: Array, s3: Array, t: int, prev_loss: float) -> tuple[float, int, float]:
+    """:func:`_epoch` for big batches: the rows of a batch go through the network in blocks
+    of 256, neuron by neuron with the rows side by side (SIMD lanes), tanh, exp and log from
+    :mod:`neuronless.vecmath`; the same formulas, arguments and results (to rounding)."""
+    n = order.size
+    L = sizes.size - 1
+    n_in, n_out = sizes[0], sizes[L]
+    B = min(batch, 256)
+    dt = params.dtype
+    rows = np.zeros(L + 2, dtype=np.int64)  # rows[k]: layer k's first row in V and D
+    for k in range(L + 1):
+        rows[k + 1] = rows[k] + sizes[k]
+    V = np.empty((rows[L + 1], B), dtype=dt)  # every layer's values, a row per neuron
+    D = np.empty((rows[L + 1], B), dtype=dt)  # the deltas, the same way
+    top = np.empty(B, dtype=dt)
+    row_sum = np.empty(B, dtype=dt)
+    a64 = np.empty(B)
+    b64 = np.empty(B)
+    f, sc = np.empty(B), np.empty(B)
+    fi, sci = f.view(np.int64), sc.view(np.int64)
+    grads = np.empty_like(params)
+    pen = np.empty_like(params)
+    c = np.empty(8, dtype=dt)
+    c[0] = learning_rate
+    c[1] = momentum
+    c[2] = beta1
+    c[3] = beta2
+    c[7] = 1.0  # one in the dtype, for the derivatives
+    out_code = codes[L - 1]
+    total_epoch = 0.0
+    n_batches = 0
+    loss = 0.0
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        m = stop - start
+        n_batches += 1
+        grads[:] = 0.0
+        total = 0.0
+        c[7] = 1.0  # (the step rule uses c[4:] as scratch)
+        for b0 in range(start, stop, B):
+            mb = min(B, stop - b0)
+            for p in range(mb):
+                x_row = X[order[b0 + p]]
+                for i in range(n_in):
+                    V[i, p] = x_row[i]
+            # forward: z = (a @ W[:-1] + W[-1]) * steepness, then f
+            for k in range(L):
+                k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+                W = params[off: off + (k_in + 1) * k_out].reshape((k_in + 1, k_out))
+                r_in, r_out = rows[k], rows[k + 1]
+                last = k == L - 1
+                for j in range(k_out):
+                    z = V[r_out + j]
+                    for p in range(mb):
+                        z[p] = 0.0
+                    for i in range(k_in):
+                        w = W[i, j]
+                        src = V[r_in + i]
+                        for p in range(mb):
+                            z[p] += src[p] * w
+                    bias, st = W[k_in, j], steep[k, j]
+                    for p in range(mb):
+                        z[p] = (z[p] + bias) * st
+                    if not last or loss_code == 0:
+                        for p in range(mb):
+                            a64[p] = z[p]
+                        _activate_rows_jit(codes[k], a64, b64, mb, f, fi, sc, sci)
+                        for p in range(mb):
+                            z[p] = b64[p]
+            # the output layer's delta = d mean loss / d z, and the summed cost
+            ro = rows[L]
+            if loss_code == 0:
+                for j in range(n_out):
+                    a, d = V[ro + j], D[ro + j]
+                    st = steep[L - 1, j]
+                    c[4] = st / m if out_code == 0 else 1.0 / m
+                    scale = c[4]
+                    for p in range(mb):
+                        diff = a[p] - Y[order[b0 + p], j]
+                        total += 0.5 * float(diff) * float(diff)
+                        d[p] = diff * scale
+                    if out_code != 0:
+                        _derive_rows_jit(out_code, a, d, mb, st, c[7])
+            elif loss_code == 1:  # sigmoid + binary cross-entropy on the logits x
+                for j in range(n_out):
+                    x, d = V[ro + j], D[ro + j]
+                    for p in range(mb):
+                        a64[p] = -abs(x[p])
+                    _vexp_jit(a64, a64, mb, f, fi, sc, sci)  # u = exp(-|x|)
+                    _vlog1p_jit(a64, b64, mb, f, fi, sc, sci)  # softplus = max(x, 0) + log1p(u)
+                    c[4] = steep[L - 1, j] / m
+                    scale = c[4]
+                    for p in range(mb):
+                        xv = float(x[p])
+                        y = float(Y[order[b0 + p], j])
+                        total += (max(xv, 0.0) + b64[p]) - y * xv
+                    for p in range(mb):  # sigmoid(x) from the same u
+                        u = a64[p]
+                        x[p] = 1.0 / (1.0 + u) if x[p] >= 0.0 else u / (1.0 + u)
+                    for p in range(mb):
+                        d[p] = (x[p] - Y[order[b0 + p], j]) * scale
+            else:  # softmax + cross-entropy, row by row across the output neurons
+                for p in range(mb):
+                    top[p] = V[ro, p]
+                for j in range(1, n_out):
+                    x = V[ro + j]
+                    for p in range(mb):
+                        top[p] = max(top[p], x[p])
+                for p in range(mb):
+                    row_sum[p] = 0.0
+                for j in range(n_out):
+                    x = V[ro + j]
+                    for p in range(mb):
+                        x[p] -= top[p]
+                        total -= float(Y[order[b0 + p], j]) * float(x[p])
+                        a64[p] = x[p]
+                    _vexp_jit(a64, b64, mb, f, fi, sc, sci)
+                    for p in range(mb):
+                        x[p] = b64[p]
+                        row_sum[p] += x[p]
+                for p in range(mb):
+                    a64[p] = row_sum[p]
+                _vlog_jit(a64, b64, mb, f, fi, sc, sci)
+                for p in range(mb):
+                    total += b64[p]
+                for j in range(n_out):
+                    x, d = V[ro + j], D[ro + j]
+                    c[4] = steep[L - 1, j] / m
+                    scale = c[4]
+                    for p in range(mb):
+                        x[p] = x[p] / row_sum[p]
+                        d[p] = (x[p] - Y[order[b0 + p], j]) * scale
+            # backward: this block's share of every gradient, then the deltas one layer down
+            for k in range(L - 1, -1, -1):
+                k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+                size = (k_in + 1) * k_out
+                W = params[off: off + size].reshape((k_in + 1, k_out))
+                gW = grads[off: off + size].reshape((k_in + 1, k_out))
+                r_in, r_out = rows[k], rows[k + 1]
+                for j in range(k_out):
+                    d = D[r_out + j]
+                    for i in range(k_in):
+                        gW[i, j] += _dot_jit(V[r_in + i], d, mb)
+                    gW[k_in, j] += _sum_jit(d, mb)
+                if k == 0:
+                    break
+                code = codes[k - 1]
+                for i in range(k_in):
+                    below = D[r_in + i]
+                    for p in range(mb):
+                        below[p] = 0.0
+                    for j in range(k_out):
+                        w = W[i, j]
+                        d = D[r_out + j]
+                        for p in range(mb):
+                            below[p] += d[p] * w
+                    _derive_rows_jit(code, V[r_in + i], below, mb, steep[k - 1, i], c[7])
+        loss = total / m
+        if use_mask:
+            for q in range(params.size):
+                grads[q] *= mask[q]
+        if l2 > 0.0:
+            squares = 0.0
+            for q in range(params.size):
+                pen[q] = params[q] * reg[q]
+                squares += float(pen[q]) * float(pen[q])
+            loss += l2 / (2 * m) * squares
+            c[6] = l2 / m
+            for q in range(params.size):
+                grads[q] += pen[q] * c[6]
+        if not math.isfinite(loss):
+            return loss, t, prev_loss
+        t, prev_loss = _step_jit(params, grads, s1, s2, s3, c, opt_code, learning_rate, beta1,
+                                 beta2, eps, loss, t, prev_loss)
+        if n_batches == 1 and stop == n:
+            return loss, t, prev_loss
+        total_epoch += loss * m
+    return total_epoch / n, t, prev_loss
 
 
 _activate_jit: Any = None
 _derivative_jit: Any = None
 _forward_batch_jit: Any = None
+_step_jit: Any = None
+_dot_jit: Any = None
+_sum_jit: Any = None
+_activate_rows_jit: Any = None
+_derive_rows_jit: Any = None
+_vexp_jit: Any = None
+_vlog_jit: Any = None
+_vlog1p_jit: Any = None
+_vtanh_jit: Any = None
 
 
 @functools.cache
-def _compiled() -> tuple[Any, Any]:
-    """Compile (or load from numba's cache) the kernels: ``(forward, epoch)``."""
+def _compiled() -> tuple[Any, Any, Any]:
+    """Compile (or load from numba's cache) the kernels: ``(forward, epoch, blocked epoch)``."""
     import numba
 
-    global _activate_jit, _derivative_jit, _forward_batch_jit
+    global _activate_jit, _derivative_jit, _forward_batch_jit, _step_jit, _dot_jit, _sum_jit
+    global _activate_rows_jit, _derive_rows_jit, _vexp_jit, _vlog_jit, _vlog1p_jit, _vtanh_jit
     jit = numba.njit(cache=True, nogil=True)
+    blocks = vecmath.jitted()
+    _vexp_jit, _vlog_jit, _vlog1p_jit, _vtanh_jit = blocks.exp, blocks.log, blocks.log1p, blocks.tanh
     _activate_jit = jit(_activate)
     _derivative_jit = jit(_derivative)
     _forward_batch_jit = jit(_forward_batch)
-    return jit(_forward), jit(_epoch)
+    _step_jit = jit(_step)
+    reorder = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
+    _dot_jit = reorder(_dot)
+    _sum_jit = reorder(_sum)
+    _activate_rows_jit = jit(_activate_rows)
+    _derive_rows_jit = jit(_derive_rows)
+    return jit(_forward), jit(_epoch), jit(_epoch_blocked)
 
 
 # ------------------------------------------------------------------ the Python side
@@ -455,7 +767,7 @@ class CompiledEpoch:
         self.opt_code = OPTIMIZER_CODES[type(optimizer)]
         self._none = np.empty(0, dtype=net.dtype)
         self._orders: dict[int, Array] = {}
-        self._kernel = _compiled()[1]
+        _, self._kernel, self._blocked = _compiled()
 
     def __call__(self, X: Array, Y: Array, state: State, batch: int,
                  learning_rate: float | None = None, order: Array | None = None) -> float:
@@ -483,10 +795,23 @@ class CompiledEpoch:
             beta1, beta2, eps = float(opt.beta1), float(opt.beta2), float(opt.eps)
             if self.opt_code == 5:  # decoupled decay first, at this epoch's rate
                 momentum = 1.0 - lr * float(opt.weight_decay)
-        loss, t = self._kernel(
-            net.params, X, Y, order, int(min(batch, n)), self.sizes, self.offsets, self.codes,
+        s3 = self._none
+        prev_loss = math.inf
+        if self.opt_code in (6, 7):
+            a = state.arrays
+            s1, s2, s3 = a["steps"], a["prev_grads"], a["prev_update"]
+            momentum, beta1 = float(opt.eta_plus), float(opt.eta_minus)
+            beta2, eps = float(opt.step_min), float(opt.step_max)
+            prev_loss = float(state.scalars.get("prev_loss", math.inf))
+        batch = int(min(batch, n))
+        kernel = self._blocked if batch >= BLOCKED_FROM else self._kernel
+        loss, t, prev_loss = kernel(
+            net.params, X, Y, order, batch, self.sizes, self.offsets, self.codes,
             self.steep, self.mask, self.use_mask, self.reg, self.l2, self.loss_code,
-            self.opt_code, lr, momentum, beta1, beta2, eps, s1, s2, int(state.t),
+            self.opt_code, lr, momentum, beta1, beta2, eps, s1, s2, s3, int(state.t),
+            prev_loss,
         )
         state.t = int(t)
+        if self.opt_code == 6:
+            state.scalars["prev_loss"] = float(prev_loss)
         return float(loss)

@@ -39,7 +39,7 @@ from .classification import accuracy
 from .errors import ConfigError, ModelFormatError, TrainingDivergedError
 from .files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
 from .history import History as History  # re-exported: neuronless.training.History
-from .kernels import CompiledEpoch, compiled_supported
+from .kernels import BLOCKED_FROM, CompiledEpoch, compiled_supported
 from .kernels import available as compiled_available
 from .losses import Loss
 from .network import Network, Seed, as_generator, check_seed
@@ -56,6 +56,10 @@ SMALL_NET_PARAMS = 50_000  # below this, threads="auto" runs BLAS on one thread 
 # per-call cost is spread over many rows
 COMPILED_MAX_WORK = 40_000
 COMPILED_MAX_BATCH = 64
+# batches of kernels.BLOCKED_FROM rows or more run with the rows side by side in SIMD lanes
+# (kernels._epoch_blocked); "auto" compiles them up to COMPILED_MAX_WORK_BLOCKED parameters x
+# batch rows (benchmarks/compiled_epoch.py --full-batch; docs/performance.md)
+COMPILED_MAX_WORK_BLOCKED = 200_000
 BACKENDS = ("auto", "numpy", "compiled")
 
 
@@ -87,10 +91,11 @@ class Trainer:
     ``state`` resumes from a saved optimizer state. ``backend`` chooses how :meth:`epoch`
     runs: ``"numpy"`` (the reference), ``"compiled"`` (one numba call per epoch, see
     :mod:`neuronless.kernels`; a ConfigError names the reason if this network, loss and
-    optimizer cannot take it) or ``"auto"``: compiled for a supported net when numba imports,
-    the batch has at most ``COMPILED_MAX_BATCH`` (64) rows and parameters times batch rows
-    is at most ``COMPILED_MAX_WORK`` (40,000), else NumPy. Both give the same parameters up
-    to rounding (the order of the sums); ``last_backend`` says which one ran the latest epoch.
+    optimizer cannot take it) or ``"auto"``: compiled for a supported net when numba imports
+    and parameters times batch rows is at most ``COMPILED_MAX_WORK`` (40,000) for batches of
+    fewer than ``kernels.BLOCKED_FROM`` (32) rows, ``COMPILED_MAX_WORK_BLOCKED`` (200,000)
+    for bigger ones, else NumPy. Both give the same parameters up to rounding (the order of
+    the sums); ``last_backend`` says which one ran the latest epoch.
 
     >>> net = Network.create([2, 4, 1], seed=0)
     >>> trainer = Trainer(net, "binary_cross_entropy", "adam")
@@ -220,8 +225,10 @@ class Trainer:
                     "'numpy' to train with them."
                 )
             return False
+        work = self.net.params.size * batch
         if self.backend == "auto" and not (
-            batch <= COMPILED_MAX_BATCH and self.net.params.size * batch <= COMPILED_MAX_WORK
+            work <= COMPILED_MAX_WORK_BLOCKED if batch >= BLOCKED_FROM
+            else batch <= COMPILED_MAX_BATCH and work <= COMPILED_MAX_WORK
         ):
             return False
         if not compiled_available():

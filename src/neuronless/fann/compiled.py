@@ -19,10 +19,11 @@ float build promotes it), derivatives, clamp, error functions, step rules and C-
 constants. What runs many patterns at a time is only the independent work: a block of
 patterns goes through each neuron side by side (SIMD lanes), never through a reordered sum.
 
-The one function computed differently from libm is ``exp``: a polynomial that vectorises
-(:func:`_exp_block`, within 2 ulp of the exact value), so a result can differ from libfann's
-in the last bit; tests/test_fann_compiled.py checks whole trajectories against libfann and
-against the NumPy path.
+For float32 nets ``exp`` and ``log`` are :mod:`neuronless.vecmath`'s vectorised ones (within
+2 ulp in double, then rounded to float as FANN's float build rounds libm's); float64 nets call
+the C library's, as FANN's double build does. tests/test_fann_compiled.py checks whole
+trajectories against libfann (bit for bit where the arithmetic is the same) and against the
+NumPy path.
 
 numba is imported on the first compiled epoch, never by ``import neuronless``; ``cache=True``
 keeps the machine code on disk.
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import vecmath
 from ..optimizers import FANN_QUICKPROP_ZERO, FANN_RPROP_STEP_FLOOR, FANN_WEIGHT_LIMIT
 from .activations import FANN_ACTIVATIONS
 from .metrics import TANH_ERROR_CLIP, TANH_ERROR_LIMIT
@@ -83,119 +85,29 @@ def supported(trainer: Any) -> str | None:
 # Plain functions, compiled by _compiled(); the helpers are reached through the module
 # globals ending in _jit, which _compiled() binds to their compiled versions.
 
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2**11
-_LN2_LO = 1.90821492927058770002e-10
-_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds a double to an integer
-_EXP_HI = 709.0  # exp beyond: inf (the exact value is at most 1.8e308)
-_EXP_LO = -708.0  # exp below: 0 (the exact value is a subnormal, < 3.3e-308)
-
-
-def _exp_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
-               sci: Array) -> None:
-    """``out[:m] = exp(x[:m])`` (float64), in loops that vectorise; at most 1 ulp from the
-    exact value (tests/test_fann_compiled.py).
-
-    ``x = k ln2 + r`` with ``k`` rounded to an integer (by adding 1.5 * 2**52) and ``|r| <=
-    ln2 / 2`` (Cody and Waite's two-part ln2); ``exp(r) = 1 + (r + r**2 T(r))`` with ``T``
-    the rest of the Taylor series to degree 13 (truncation below 2e-18 relative), summed in
-    Estrin's order, so the chain of dependent operations is short; ``2**k`` is built from its
-    bits. ``f``/``fi`` and ``sc``/``sci`` are float64 scratch arrays and their int64 views.
-    """
-    outside = 0
-    for p in range(m):
-        v = x[p]
-        outside += 0 if (v >= _EXP_LO and v <= _EXP_HI) else 1  # (NaN too)
-        v = max(min(v, _EXP_HI), _EXP_LO)
-        f[p] = v * _LOG2E + _MAGIC
-    for p in range(m):  # the bits of 2**k: (k + 1023) << 52, k = bits(f) - bits(_MAGIC)
-        sci[p] = (fi[p] - 4843621399236968448 + 1023) << 52
-    for p in range(m):
-        v = max(min(x[p], _EXP_HI), _EXP_LO)
-        k = f[p] - _MAGIC
-        r = (v - k * _LN2_HI) - k * _LN2_LO
-        r2 = r * r
-        r4 = r2 * r2
-        t01 = 0.5 + 1.6666666666666666e-01 * r
-        t23 = 4.1666666666666664e-02 + 8.333333333333333e-03 * r
-        t45 = 1.388888888888889e-03 + 1.984126984126984e-04 * r
-        t67 = 2.48015873015873e-05 + 2.7557319223985893e-06 * r
-        t89 = 2.755731922398589e-07 + 2.505210838544172e-08 * r
-        tab = 2.08767569878681e-09 + 1.6059043836821613e-10 * r
-        t = ((t01 + t23 * r2) + (t45 + t67 * r2) * r4) + (t89 + tab * r2) * (r4 * r4)
-        out[p] = (1.0 + (r + r2 * t)) * sc[p]
-    if outside:
-        for p in range(m):
-            v = x[p]
-            if v > _EXP_HI:
-                out[p] = np.inf
-            elif v < _EXP_LO:
-                out[p] = 0.0
-            elif v != v:
-                out[p] = v
-
-
-_SQRT2 = 1.4142135623730951
 _LONG = 32  # a neuron with this many consecutive sources takes its slopes in SIMD along them
-_TWO52 = 4503599627370496.0  # 2**52
-
-
-def _log_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
-               sci: Array) -> None:
-    """``out[:m] = log(x[:m])`` for positive normal ``x`` (float64; NaN in, NaN out), in loops
-    that vectorise; within 2 ulp of the exact value (tests/test_fann_compiled.py).
-
-    ``x = 2**e * v`` with ``v`` in ``[sqrt(1/2), sqrt(2))`` read off the bits, then
-    ``log v = 2 atanh(s) = 2 s + 2 s z P(z)``, ``s = (v - 1) / (v + 1)``, ``z = s**2``,
-    ``P`` the atanh series to ``s**21`` (``|s| <= 0.1716``: truncation below 1e-19).
-    """
-    for p in range(m):  # v's bits (x's mantissa with the exponent of 1) and e + 2**52 + 1023
-        b = x[p]
-        f[p] = b
-    for p in range(m):
-        bits = fi[p]
-        sci[p] = 4841369599423283200 | ((bits >> 52) & 2047)  # the double 2**52 + biased e
-        fi[p] = (bits & 4503599627370495) | 4607182418800017408  # v in [1, 2)
-    for p in range(m):
-        v = f[p]
-        e = sc[p] - (_TWO52 + 1023.0)
-        if v >= _SQRT2:
-            v = v * 0.5
-            e = e + 1.0
-        s = (v - 1.0) / (v + 1.0)
-        z = s * s
-        z2 = z * z
-        q = ((1.0 / 3.0 + z * 0.2) + (1.0 / 7.0 + z / 9.0) * z2) + (
-            (1.0 / 11.0 + z / 13.0) + (1.0 / 15.0 + z / 17.0) * z2 + (1.0 / 19.0 + z / 21.0)
-            * (z2 * z2)) * (z2 * z2)
-        t = 2.0 * s
-        out[p] = e * _LN2_HI + (t + (t * z * q + e * _LN2_LO))
-    for p in range(m):
-        v = x[p]
-        if not (v > 0.0 and v < np.inf):
-            out[p] = -np.inf if v == 0.0 else (v if v == np.inf else np.nan)
 
 
 def _exp(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array,
          libm: bool) -> None:
     """``out[:m] = exp(x[:m])``: the C library's (what libfann's double build calls, so float64
-    nets follow it bit for bit) or :func:`_exp_block` (float32 nets: rounded to float, the
+    nets follow it bit for bit) or the vectorised one (float32 nets: rounded to float, the
     same as FANN's float build, which rounds the double ``exp`` as well)."""
     if libm:
         for p in range(m):
             out[p] = np.exp(x[p])
     else:
-        _exp_block_jit(x, out, m, f, fi, sc, sci)
+        _vexp_jit(x, out, m, f, fi, sc, sci)
 
 
 def _log(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array,
          libm: bool) -> None:
-    """``out[:m] = log(x[:m])``, the C library's or :func:`_log_block` (as :func:`_exp`)."""
+    """``out[:m] = log(x[:m])``, the C library's or the vectorised one (as :func:`_exp`)."""
     if libm:
         for p in range(m):
             out[p] = np.log(x[p])
     else:
-        _log_block_jit(x, out, m, f, fi, sc, sci)
+        _vlog_jit(x, out, m, f, fi, sc, sci)
 
 
 def _stepwise(xs: Array, ys: Array, low: float, high: float, v: float) -> float:
@@ -355,10 +267,11 @@ def _forward_block(params: Array, V: Array, S: Array, acc: Array, m: int, neuron
     """``fann_run`` for the ``m`` patterns whose inputs are in ``V``'s input rows: every
     neuron's sum in FANN's order (the leading ``k mod 4`` terms in reverse, then groups of
     four), scaled, clamped (into ``S``) and activated (into ``V``)."""
+    zero = kc[0]
     for u in range(neurons.shape[0]):
         row, code, cf, cc = neurons[u, 0], neurons[u, 1], neurons[u, 2], neurons[u, 3]
         for p in range(m):
-            acc[p] = kc[0]
+            acc[p] = zero
         r = cc & 3
         for t in range(r - 1, -1, -1):
             w = params[conn[0, cf + t]]
@@ -514,8 +427,9 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
             for p in range(m):
                 e[p] = Y[p0 + p, j] - y[p]
             if neurons[out_u + j, 5]:  # symmetric output: diff / 2
+                half = kc[1]
                 for p in range(m):
-                    e[p] *= kc[1]
+                    e[p] *= half
             for p in range(m):
                 bits += 1 if abs(e[p]) >= bit_limit else 0
         for p in range(m):  # the C float MSE_value, pattern after pattern
@@ -541,9 +455,10 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
             _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
         # backpropagate (fann_backpropagate_MSE): layer by layer down to the first hidden
         if L > 1:
+            zero = kc[0]
             for rr in range(hidden0, out_row):
                 for p in range(m):
-                    E[rr, p] = kc[0]
+                    E[rr, p] = zero
         for k in range(L, 1, -1):
             first_u = layers[k, 2]
             for u in range(first_u, first_u + layers[k, 1]):
@@ -638,8 +553,8 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
     return mse_value, bits
 
 
-_exp_block_jit: Any = None
-_log_block_jit: Any = None
+_vexp_jit: Any = None
+_vlog_jit: Any = None
 _exp_jit: Any = None
 _log_jit: Any = None
 _stepwise_jit: Any = None
@@ -654,11 +569,11 @@ def _compiled() -> Any:
     """Compile (or load from numba's cache) the epoch kernel."""
     import numba
 
-    global _exp_block_jit, _log_block_jit, _exp_jit, _log_jit, _stepwise_jit, _activate_jit, _derive_jit
+    global _vexp_jit, _vlog_jit, _exp_jit, _log_jit, _stepwise_jit, _activate_jit, _derive_jit
     global _forward_block_jit, _slopes_block_jit
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    _exp_block_jit = jit(_exp_block)
-    _log_block_jit = jit(_log_block)
+    blocks = vecmath.jitted()
+    _vexp_jit, _vlog_jit = blocks.exp, blocks.log
     _exp_jit = jit(_exp)
     _log_jit = jit(_log)
     _stepwise_jit = jit(_stepwise)

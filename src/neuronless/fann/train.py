@@ -98,8 +98,9 @@ class FannTrainer:
         (:mod:`neuronless.fann.compiled`: libfann's arithmetic order, many patterns side by
         side; FANN-compatible mode only), "numpy" in NumPy's vectorised passes, "auto" compiled
         when numba imports, the network is supported and an epoch is small (connections x
-        patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost dominates. ``last_backend`` says which ran
-        the latest epoch; the optimizer state is shared, so the backends can take turns.
+        patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost dominates.
+        ``last_backend`` says which ran the latest epoch; the optimizer state is shared, so
+        the backends can take turns.
 
     The optimizer state (RPROP steps, previous slopes, quickprop steps, momentum, SARPROP's
     epoch counter) is created at the first epoch of an algorithm and kept, as FANN keeps its
