@@ -69,44 +69,57 @@ def _exp_tail(r: float) -> float:
 def exp_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
               sci: Array) -> None:
     """``out[:m] = exp(x[:m])``: ``2**k (1 + (r + r**2 T(r)))`` (Cody and Waite's reduction,
-    ``2**k`` built from its bits)."""
+    ``2**k`` built from its bits); ``out`` may be ``x``."""
     outside = _reduce_jit(x, m, f, fi, sc, sci)
-    for p in range(m):
-        v = max(min(x[p], EXP_HI), EXP_LO)
-        k = f[p] - _MAGIC
-        r = (v - k * _LN2_HI) - k * _LN2_LO
-        out[p] = (1.0 + (r + _exp_tail_jit(r))) * sc[p]
-    if outside:
+    if not outside:
         for p in range(m):
             v = x[p]
-            if v > EXP_HI:
-                out[p] = np.inf
-            elif v < EXP_LO:
-                out[p] = 0.0
-            elif v != v:
-                out[p] = v
+            k = f[p] - _MAGIC
+            r = (v - k * _LN2_HI) - k * _LN2_LO
+            out[p] = (1.0 + (r + _exp_tail_jit(r))) * sc[p]
+        return
+    for p in range(m):  # (each x is read before its out is written: out may be x)
+        x0 = x[p]
+        v = max(min(x0, EXP_HI), EXP_LO)
+        k = f[p] - _MAGIC
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        res = (1.0 + (r + _exp_tail_jit(r))) * sc[p]
+        if x0 > EXP_HI:
+            res = np.inf
+        elif x0 < EXP_LO:
+            res = 0.0
+        elif x0 != x0:
+            res = x0
+        out[p] = res
 
 
 def expm1_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
                 sci: Array) -> None:
     """``out[:m] = exp(x[:m]) - 1`` without the cancellation near 0: ``2**k (r + r**2 T(r))
-    + (2**k - 1)``."""
+    + (2**k - 1)``; ``out`` may be ``x``."""
     outside = _reduce_jit(x, m, f, fi, sc, sci)
-    for p in range(m):
-        v = max(min(x[p], EXP_HI), EXP_LO)
+    if not outside:
+        for p in range(m):
+            v = x[p]
+            k = f[p] - _MAGIC
+            r = (v - k * _LN2_HI) - k * _LN2_LO
+            s = sc[p]
+            out[p] = s * (r + _exp_tail_jit(r)) + (s - 1.0)
+        return
+    for p in range(m):  # (each x is read before its out is written: out may be x)
+        x0 = x[p]
+        v = max(min(x0, EXP_HI), EXP_LO)
         k = f[p] - _MAGIC
         r = (v - k * _LN2_HI) - k * _LN2_LO
         s = sc[p]
-        out[p] = s * (r + _exp_tail_jit(r)) + (s - 1.0)
-    if outside:
-        for p in range(m):
-            v = x[p]
-            if v > EXP_HI:
-                out[p] = np.inf
-            elif v < EXP_LO:
-                out[p] = -1.0
-            elif v != v:
-                out[p] = v
+        res = s * (r + _exp_tail_jit(r)) + (s - 1.0)
+        if x0 > EXP_HI:
+            res = np.inf
+        elif x0 < EXP_LO:
+            res = -1.0
+        elif x0 != x0:
+            res = x0
+        out[p] = res
 
 
 def tanh_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
@@ -179,7 +192,10 @@ def log1p_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
     log_block_jit(out, out, m, f, fi, sc, sci)
     for p in range(m):
         w = 1.0 + x[p]
-        out[p] = x[p] if w == 1.0 else out[p] * (x[p] / (w - 1.0))
+        if w == 1.0:
+            out[p] = x[p]
+        elif w < np.inf:
+            out[p] = out[p] * (x[p] / (w - 1.0))
 
 
 _reduce_jit: Any = None
