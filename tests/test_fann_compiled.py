@@ -187,7 +187,7 @@ def test_compiled_epochs_equal_numpy(topology, alg):
     for dtype in (np.float64, np.float32):
         for mix, ef, f32_rtol in NUMPY_CASES:
             rtol = 1e-12 if dtype == np.float64 else f32_rtol
-            # more than compiled.BLOCK patterns: several blocks, the last one partial
+            # more than compiled.BLOCK patterns: more than one block of patterns
             X, Y = data(np.random.default_rng(3), mix, n=40 if alg == "incremental" else 300)
             X, Y = X.astype(dtype), Y.astype(dtype)
             p = params_for(alg, train_error_function=ef)
