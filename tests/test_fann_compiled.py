@@ -3,9 +3,8 @@
 * Against libfann itself (``libfann_double``, ``libfann_float``; skipped without it): a net is
   built in libfann and copied into an identical Network (tests/test_fann_train.py's ``build``),
   both train on the same data, and after every epoch the compiled trainer's weights, MSE and
-  bit fail must be libfann's *bit for bit*: in float64 for every trainable activation, layered,
-  shortcut and sparse nets, both error functions; in float32 likewise except the sin/cos
-  family, held to float rounding.
+  bit fail must be libfann's *bit for bit*, in float64 and in float32, for every trainable
+  activation, layered, shortcut and sparse nets, both error functions.
 * Against the NumPy path (``backend="numpy"``, the reference; no libfann needed): weights to
   1e-12 (float64) / 3e-5 (float32; 1.5e-4 with relu's kinks) relative over several epochs on
   a matrix of topologies, activations, error functions and all five algorithms; the backends
@@ -49,7 +48,6 @@ build, data, fann_configure = _ft.build, _ft.data, _ft.fann_configure
 MIX_A, MIX_B, MIX_LINEAR = _ft.MIX_A, _ft.MIX_B, _ft.MIX_LINEAR
 
 ALGORITHMS = ["incremental", "batch", "rprop", "quickprop"]
-TRIG = {"sin_symmetric", "cos_symmetric", "sin", "cos"}
 #: every activation FANN trains (hidden layer, steepness 0.7; output ("sigmoid", 0.5)), and the
 #: per-neuron mixes of tests/test_fann_train.py
 SINGLE = [a for a in FANN_ACTIVATIONS
@@ -60,10 +58,6 @@ CASES = {**{a: ([[(a, 0.7)]], [("sigmoid", 0.5)]) for a in SINGLE},
 #: bug neuronless does not copy (neuronless.fann.train), so sparse nets skip it
 VARIANTS = [(False, None, "tanh"), (False, None, "linear"), (True, None, "tanh"),
             (True, None, "linear"), (False, 0.5, "tanh"), (False, 0.5, "linear")]
-
-
-def _uses_trig(mix) -> bool:
-    return any(name in TRIG for layer in [*mix[0], mix[1]] for name, _ in layer)
 
 
 def libfann_trajectory(lib, mix, alg, shortcut, sparse, error_function, epochs=10):
@@ -107,24 +101,16 @@ def test_float64_epochs_are_libfanns_bit_for_bit(libfann_double, case):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_float32_epochs_are_libfanns_bit_for_bit_but_sin_and_cos(libfann_float, case):
+def test_float32_epochs_are_libfanns_bit_for_bit(libfann_float, case):
+    # exp and log vectorised in double, then rounded to float: libm's floats; sin and cos in
+    # double, as FANN's float build calls them
     mix = CASES[case]
-    trig = _uses_trig(mix)
     for where, epochs in _each_trajectory(libfann_float, mix):
         for epoch, (want, got, want_mse, got_mse, want_bits, got_bits) in enumerate(epochs, 1):
             assert got.dtype == np.float32
-            if not trig:  # exp and log vectorised in double, then rounded: libm's floats
-                assert np.array_equal(got, want), f"{where}, epoch {epoch}: weights"
-                assert got_mse == want_mse, f"{where}, epoch {epoch}: MSE"
-                assert got_bits == want_bits, f"{where}, epoch {epoch}: bit fail"
-                continue
-            # The sin/cos family differs in the last float bit: in numba float() of a float32
-            # stays a float32, so the kernel's np.sin(float(x)) is sinf(x), where FANN's float
-            # build calls the double sin and rounds. One float ulp per call, compounded over
-            # 10 epochs of 40 patterns: measured <= 1.2e-5 (weights), 2e-7 (MSE).
-            worst = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-2)))
-            assert worst <= 3e-5, f"{where}, epoch {epoch}: weights differ by {worst:.3g}"
-            assert got_mse == pytest.approx(want_mse, rel=1e-6), f"{where}, epoch {epoch}"
+            assert np.array_equal(got, want), f"{where}, epoch {epoch}: weights"
+            assert got_mse == want_mse, f"{where}, epoch {epoch}: MSE"
+            assert got_bits == want_bits, f"{where}, epoch {epoch}: bit fail"
 
 
 # ----------------------------------------------------------------- compiled vs NumPy

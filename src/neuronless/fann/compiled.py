@@ -83,7 +83,8 @@ def supported(trainer: Any) -> str | None:
 
 # ------------------------------------------------------------------ the kernels (numba)
 # Plain functions, compiled by _compiled(); the helpers are reached through the module
-# globals ending in _jit, which _compiled() binds to their compiled versions.
+# globals ending in _jit, which _compiled() binds to their compiled versions. In numba,
+# float() of a float32 stays float32: np.float64() takes a value to double.
 
 _LONG = 32  # a neuron with this many consecutive sources takes its slopes in SIMD along them
 
@@ -138,19 +139,19 @@ def _activate(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array, b: A
     zero, half, one = kc[0], kc[1], kc[2]
     if code == 3:  # SIGMOID: x here is twice FANN's sum; 1 / (1 + exp(-2 sum)) in double
         for p in range(m):
-            a[p] = -float(xs[p])
+            a[p] = -np.float64(xs[p])
         _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
         for p in range(m):
             ys[p] = 1.0 / (1.0 + b[p])
     elif code == 5:  # SIGMOID_SYMMETRIC: 2 / (1 + exp(-2 sum)) - 1
         for p in range(m):
-            a[p] = -2.0 * float(xs[p])
+            a[p] = -2.0 * np.float64(xs[p])
         _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
         for p in range(m):
             ys[p] = 2.0 / (1.0 + b[p]) - 1.0
     elif code == 7 or code == 8:  # GAUSSIAN(_SYMMETRIC): exp(-sum * sum), the square in fann_type
         for p in range(m):
-            a[p] = float(-(xs[p] * xs[p]))
+            a[p] = np.float64(-(xs[p] * xs[p]))
         _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
         if code == 7:
             for p in range(m):
@@ -166,10 +167,10 @@ def _activate(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array, b: A
             ys[p] = -one if xs[p] < zero else one
     elif code == 4:
         for p in range(m):
-            ys[p] = _stepwise_jit(tables[0], tables[1], 0.0, 1.0, float(xs[p]))
+            ys[p] = _stepwise_jit(tables[0], tables[1], 0.0, 1.0, np.float64(xs[p]))
     elif code == 6:
         for p in range(m):
-            ys[p] = _stepwise_jit(tables[2], tables[3], -1.0, 1.0, float(xs[p]))
+            ys[p] = _stepwise_jit(tables[2], tables[3], -1.0, 1.0, np.float64(xs[p]))
     elif code == 9:  # GAUSSIAN_STEPWISE: libfann 2.2 outputs 0
         for p in range(m):
             ys[p] = zero
@@ -191,16 +192,16 @@ def _activate(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array, b: A
             ys[p] = -one if v < -one else (one if v > one else v)
     elif code == 14:
         for p in range(m):
-            ys[p] = np.sin(float(xs[p]))
+            ys[p] = np.sin(np.float64(xs[p]))
     elif code == 15:
         for p in range(m):
-            ys[p] = np.cos(float(xs[p]))
+            ys[p] = np.cos(np.float64(xs[p]))
     elif code == 16:
         for p in range(m):
-            ys[p] = np.sin(float(xs[p])) / 2.0 + 0.5
+            ys[p] = np.sin(np.float64(xs[p])) / 2.0 + 0.5
     elif code == 17:
         for p in range(m):
-            ys[p] = np.cos(float(xs[p])) / 2.0 + 0.5
+            ys[p] = np.cos(np.float64(xs[p])) / 2.0 + 0.5
     elif code == 18:  # LINEAR_PIECE_RECT
         for p in range(m):
             v = xs[p]
@@ -249,7 +250,7 @@ def _derive(code: int, ys: Array, xs: Array, s: Any, es: Array, m: int, kc: Arra
     elif code >= 14 and code <= 17:  # s cos(s sum), s (-sin(s sum)); halved for SIN, COS
         for p in range(m):
             e = es[p]
-            v = float(s * xs[p])
+            v = np.float64(s * xs[p])
             d = s * np.cos(v) if code == 14 or code == 16 else s * -np.sin(v)
             es[p] = d / 2.0 if code >= 16 else d  # FANN's derivative, in fann_type
             es[p] = e * es[p]
@@ -392,11 +393,15 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
     R = layers[L, 0] + layers[L, 1]
     out_row, out_u = layers[L, 0], layers[L, 2]
     hidden0 = layers[1, 0]
-    B = 1 if alg == 0 else block
+    B = 1
+    if alg != 0:  # blocks of at most `block` patterns, as even as multiples of 8 make them
+        n_blocks = -(-n // block)
+        B = -(-n // n_blocks)
+        B = min(block, -(-B // 8) * 8)
     dt = params.dtype
-    V = np.zeros((R, B), dtype=dt)
-    S = np.zeros((R, B), dtype=dt)
-    E = np.zeros((R, B), dtype=dt)
+    V = np.empty((R, B), dtype=dt)  # every row is written before it is read
+    S = np.empty((R, B), dtype=dt)
+    E = np.empty((R, B), dtype=dt)
     VT = np.empty((B, R), dtype=dt)
     acc = np.empty(B, dtype=dt)
     a = np.empty(B, dtype=np.float64)
@@ -440,11 +445,11 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
             for j in range(n_out):
                 e = E[out_row + j]
                 for p in range(m):
-                    d = float(e[p])
+                    d = np.float64(e[p])
                     a[p] = (1.0 + d) / (1.0 - d)
                 _log_jit(a, b, m, f, fi, sc, sci, kc[22] != kc[0])
                 for p in range(m):
-                    d = float(e[p])
+                    d = np.float64(e[p])
                     e[p] = b[p]
                     if d < -TANH_ERROR_LIMIT:
                         e[p] = -TANH_ERROR_CLIP
@@ -678,6 +683,9 @@ class FannKernel:
         self.block = BLOCK
         self._kernel = _compiled()
         self.kc = self._constants(trainer.params, dt)
+        self._params = net.params
+        self._tanh = trainer.params.train_error_function == "tanh"
+        self._eps_for = -1  # the pattern count FANN's lr / N was computed for
 
     @staticmethod
     def _constants(p: Any, dt: np.dtype[Any]) -> Array:
@@ -708,14 +716,13 @@ class FannKernel:
         returns FANN's MSE and bit fail. For "batch" and "quickprop" FANN's rate
         ``lr / N`` is set here; "sarprop" leaves ``-slope`` in ``grads`` for its NumPy step."""
         kc = self.kc
-        if alg in ("batch", "quickprop"):
+        if alg in ("batch", "quickprop") and X.shape[0] != self._eps_for:
             n = np.float32(X.shape[0])
             kc[K["eps"]] = float(np.float32(np.float32(self.trainer.params.learning_rate) / n))
-        code = ALGORITHM_CODES[alg]
+            self._eps_for = X.shape[0]
         mse, bits = self._kernel(
-            X, Y, self.trainer.net.params, grads, st1, st2, self.neurons, self.layers,
-            self.conn, self.fp, kc, self.tables, code,
-            self.trainer.params.train_error_function == "tanh", self.block)
+            X, Y, self._params, grads, st1, st2, self.neurons, self.layers, self.conn, self.fp,
+            kc, self.tables, ALGORITHM_CODES[alg], self._tanh, self.block)
         return float(mse), int(bits)
 
 
