@@ -5,7 +5,9 @@ Each measurement is a new Python process with ``NUMBA_CACHE_DIR`` set to one tem
 folder: the first finds the folder empty and compiles, the next ones load what it wrote. Each
 process times, after ``import neuronless``: (a) the first compiled epoch of a 2-4-1 net
 (float64, Adam), which imports numba and compiles or loads the epoch kernel; (b) the first
-fused Adam update on 20,000 float32 parameters; (c) the first compiled one-sample forward.
+fused Adam update on 20,000 float32 parameters; (c) the first compiled one-sample forward;
+(d) the first blocked epoch (64 rows, full-batch iRprop+, float32); (e) the first compiled
+FANN epoch (``FannTrainer``, RPROP, float32), each after the ones before.
 Figures go in docs/performance.md ("The compiled path").
 
     .venv/bin/python benchmarks/compile_time.py
@@ -40,6 +42,16 @@ t = time.perf_counter(); fused.adam(p, p.copy(), p.copy(), p.copy(), 0.9, 0.999,
 out["fused_s"] = time.perf_counter() - t
 net.predict_backend = "compiled"
 t = time.perf_counter(); net.forward(X[0]); out["one_sample_s"] = time.perf_counter() - t
+rng = np.random.default_rng(0)
+Xb = rng.normal(size=(64, 2)).astype(np.float32)
+Yb = (rng.random((64, 1)) > 0.5).astype(np.float32)
+big = nl.Network.create([2, 4, 1], "tanh", "sigmoid", seed=0)
+blocked = Trainer(big, "binary_cross_entropy", "irprop+", batch_size=None, backend="compiled")
+t = time.perf_counter(); blocked.epoch(Xb, Yb); out["blocked_s"] = time.perf_counter() - t
+from neuronless.fann.train import FannTrainer
+fann = FannTrainer(nl.Network.create([2, 4, 1], "sigmoid", "sigmoid", seed=0),
+                   backend="compiled")
+t = time.perf_counter(); fann.train_epoch(Xb, Yb); out["fann_s"] = time.perf_counter() - t
 print(json.dumps(out))
 """
 
@@ -50,14 +62,15 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="neuronless-numba-cache-") as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        print(f"{'process':>14} {'first epoch s':>14} {'first fused s':>14} {'1-sample s':>11}")
+        print(f"{'process':>14} {'first epoch s':>14} {'first fused s':>14} {'1-sample s':>11} "
+              f"{'blocked s':>10} {'FANN epoch s':>13}")
         for k in range(1 + args.loads):
             run = subprocess.run([sys.executable, "-c", CHILD], env=env, check=True,
                                  capture_output=True, text=True)
             r = json.loads(run.stdout.strip().splitlines()[-1])
             name = "compile" if k == 0 else f"load {k}"
             print(f"{name:>14} {r['epoch_s']:>14.3f} {r['fused_s']:>14.3f} "
-                  f"{r['one_sample_s']:>11.4f}")
+                  f"{r['one_sample_s']:>11.4f} {r['blocked_s']:>10.3f} {r['fann_s']:>13.3f}")
         files = sum(len(f) for _, _, f in os.walk(cache))
         print(f"cache: {files} files in {cache}")
 
