@@ -272,6 +272,25 @@ def _step(params: Array, grads: Array, s1: Array, s2: Array, s3: Array, c: Array
     return t, prev_loss
 
 
+def _mask_and_l2(params: Array, grads: Array, pen: Array, mask: Array, use_mask: bool,
+                 reg: Array, l2: float, m: int, c: Array) -> float:
+    """Zero the masked gradients, add the L2 term ``l2 / m * reg * params`` to the rest and
+    return its share of the loss, ``l2 / (2 m) * sum (reg * params)**2`` (as backprop.py)."""
+    if use_mask:
+        for q in range(params.size):
+            grads[q] *= mask[q]
+    if l2 <= 0.0:
+        return 0.0
+    squares = 0.0
+    for q in range(params.size):
+        pen[q] = params[q] * reg[q]
+        squares += float(pen[q]) * float(pen[q])
+    c[6] = l2 / m
+    for q in range(params.size):
+        grads[q] += pen[q] * c[6]
+    return l2 / (2 * m) * squares
+
+
 def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
            offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool, reg: Array,
            l2: float, loss_code: int, opt_code: int, learning_rate: float, momentum: float,
@@ -389,18 +408,7 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
                     c[5] = _derivative_jit(code, a[r, i])
                     below[r, i] = acc * c[5] * steep[k - 1, i]
         loss = total / m
-        if use_mask:
-            for q in range(params.size):
-                grads[q] *= mask[q]
-        if l2 > 0.0:
-            squares = 0.0
-            for q in range(params.size):
-                pen[q] = params[q] * reg[q]
-                squares += float(pen[q]) * float(pen[q])
-            loss += l2 / (2 * m) * squares
-            c[6] = l2 / m
-            for q in range(params.size):
-                grads[q] += pen[q] * c[6]
+        loss += _mask_and_l2_jit(params, grads, pen, mask, use_mask, reg, l2, m, c)
         if not math.isfinite(loss):
             return loss, t, prev_loss
         # the step rule, operation for operation as in optimizers.py
@@ -626,18 +634,7 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                             below[p] += d[p] * w
                     _derive_rows_jit(code, V[r_in + i], below, mb, steep[k - 1, i], c[7])
         loss = total / m
-        if use_mask:
-            for q in range(params.size):
-                grads[q] *= mask[q]
-        if l2 > 0.0:
-            squares = 0.0
-            for q in range(params.size):
-                pen[q] = params[q] * reg[q]
-                squares += float(pen[q]) * float(pen[q])
-            loss += l2 / (2 * m) * squares
-            c[6] = l2 / m
-            for q in range(params.size):
-                grads[q] += pen[q] * c[6]
+        loss += _mask_and_l2_jit(params, grads, pen, mask, use_mask, reg, l2, m, c)
         if not math.isfinite(loss):
             return loss, t, prev_loss
         t, prev_loss = _step_jit(params, grads, s1, s2, s3, c, opt_code, learning_rate, beta1,
@@ -652,6 +649,7 @@ _activate_jit: Any = None
 _derivative_jit: Any = None
 _forward_batch_jit: Any = None
 _step_jit: Any = None
+_mask_and_l2_jit: Any = None
 _dot_jit: Any = None
 _sum_jit: Any = None
 _activate_rows_jit: Any = None
@@ -668,6 +666,7 @@ def _compiled() -> tuple[Any, Any, Any]:
     import numba
 
     global _activate_jit, _derivative_jit, _forward_batch_jit, _step_jit, _dot_jit, _sum_jit
+    global _mask_and_l2_jit
     global _activate_rows_jit, _derive_rows_jit, _vexp_jit, _vlog_jit, _vlog1p_jit, _vtanh_jit
     jit = numba.njit(cache=True, nogil=True)
     blocks = vecmath.jitted()
@@ -676,6 +675,7 @@ def _compiled() -> tuple[Any, Any, Any]:
     _derivative_jit = jit(_derivative)
     _forward_batch_jit = jit(_forward_batch)
     _step_jit = jit(_step)
+    _mask_and_l2_jit = jit(_mask_and_l2)
     reorder = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
     _dot_jit = reorder(_dot)
     _sum_jit = reorder(_sum)

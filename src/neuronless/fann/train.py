@@ -55,8 +55,8 @@ Array = NDArray[Any]
 BACKENDS = ("auto", "numpy", "compiled")
 #: backend="auto" compiles an epoch of at most this many connections x patterns: beyond it
 #: NumPy's matrix products (which need not keep libfann's order of the sums) are faster
-#: (benchmarks/fann_bench.py, column "(a) gain over numpy": 1.4-3.5x at 17,000-175,000, about
-#: 1 at 400,000 and below 1 from 560,000 on; docs/performance.md)
+#: (benchmarks/fann_bench.py at 93d176a, column "(a) gain over numpy": 2.3-4.1x at 17,000-175,000
+#: connections x patterns, 0.97x at 400,000 and 0.86-1.05x beyond; docs/performance.md)
 COMPILED_MAX_WORK = 300_000
 
 
