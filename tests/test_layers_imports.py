@@ -126,3 +126,24 @@ def f():
 def test_the_graph_holds_every_core_module_and_leaf():
     assert all(f"{PACKAGE}.{m}" in GRAPH for m in CORE + LEAVES)
     assert f"{PACKAGE}.network" in GRAPH[f"{PACKAGE}.backprop"]
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    """Each module can be the first thing a program imports: an import cycle through a
+    package's ``__init__`` (``neuronless.fann.data`` -> ``neuronless.data`` -> back) only
+    shows when the module is imported before the rest of the package."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    modules = sorted(m for m in GRAPH if not m.endswith("__main__"))
+
+    def first_import(module: str) -> tuple[str, str]:
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                              text=True, cwd=SRC, timeout=120)
+        lines = done.stderr.strip().splitlines()
+        return module, (lines[-1] if done.returncode and lines else "")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failed = {m: err for m, err in pool.map(first_import, modules) if err}
+    assert not failed, failed

@@ -18,7 +18,6 @@ from typing import Any, Literal, NoReturn
 import numpy as np
 
 from ..errors import ConfigError, DataError, ShapeError
-from ..fann.data import read_fann_data
 from ._common import (
     COMPRESSED_EXTENSIONS,
     FANN_EXTENSIONS,
@@ -120,6 +119,10 @@ def load(path: PathLike, target: Target = None, **kwargs: Any) -> Dataset:
                 f"target= does not apply to the FANN file {path}: its header says which values "
                 "are inputs and which outputs. Leave target unset."
             )
+        # imported here: neuronless.fann.data imports this package's _common, so a module-level
+        # import would make `import neuronless.fann.data` (as the first import) circular
+        from ..fann.data import read_fann_data
+
         X, Y = read_fann_data(path)
         y = Y[:, 0] if Y.shape[1] == 1 else Y
         return Dataset(X, y, _default_names("x", X.shape[1]), _default_names("y", Y.shape[1]))
