@@ -1,4 +1,4 @@
-"""The compiled training path: a whole epoch of a small dense net in one numba call.
+"""The compiled training path: a whole epoch of a small net in one numba call.
 
 Contract: :func:`compiled_supported` says whether a network, loss and optimizer can take this
 path (``None``) or why not (a sentence). :class:`CompiledEpoch` then runs what
@@ -10,11 +10,14 @@ and returns the epoch's mean loss. Only the order of the sums differs from the B
 so results agree to rounding (tests/test_kernels.py). :func:`forward` is the compiled
 prediction.
 
-Supported: plain layered nets (no shortcut, no clamp, one activation per layer) of any depth,
-identity, tanh, sigmoid and relu layers with any steepness; ``mse`` after any of those,
-``binary_cross_entropy`` after sigmoid, ``cross_entropy`` after softmax (the fused
-``(a - y)/m`` delta); the step rules SGD, Momentum, Nesterov, RMSprop, Adam, AdamW, iRprop+ and iRprop- of
-:mod:`~neuronless.optimizers`.
+Supported: layered and shortcut nets (every layer also sees the input and all earlier
+layers' outputs), dense or sparse (a ``mask``), of any depth, without a clamp; identity,
+tanh, sigmoid and relu layers, one activation per layer or one per neuron, with a steepness
+per layer or per neuron; ``mse`` after any of those, ``binary_cross_entropy`` after a sigmoid
+layer, ``cross_entropy`` after a softmax layer (the fused ``(a - y)/m`` delta); the step rules
+SGD, Momentum, Nesterov, RMSprop, Adam, AdamW, iRprop+, iRprop- and Quickprop of
+:mod:`~neuronless.optimizers` (the textbook rules: ``fann_compatible=True`` runs in
+:mod:`neuronless.fann`'s own kernels).
 
 numba is imported on the first compiled call, never by ``import neuronless``. The kernels
 below are plain Python functions (numba compiles them; nothing in them is a Python object)
@@ -40,6 +43,7 @@ from .optimizers import (
     IRpropPlus,
     Momentum,
     Nesterov,
+    Quickprop,
     RMSprop,
     State,
 )
@@ -63,9 +67,11 @@ class Network(NetworkLike, Protocol):
 
 #: activation name -> the integer code the kernels branch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softmax": 4}
+#: the layer code of a layer that mixes activations: its neurons' codes are in ``ncodes[k]``
+MIXED = 5
 LOSS_CODES = {MSE.name: 0, BINARY_CROSS_ENTROPY.name: 1, CROSS_ENTROPY.name: 2}
 OPTIMIZER_CODES: dict[type, int] = {SGD: 0, Momentum: 1, Adam: 2, Nesterov: 3, RMSprop: 4,
-                                     AdamW: 5, IRpropPlus: 6, IRpropMinus: 7}
+                                     AdamW: 5, IRpropPlus: 6, IRpropMinus: 7, Quickprop: 8}
 _ELEMENTWISE = ("identity", "tanh", "sigmoid", "relu")
 #: batches of at least this many rows run in :func:`_epoch_blocked` (rows in SIMD lanes)
 BLOCKED_FROM = 32
@@ -80,28 +86,31 @@ def _base(loss: Loss) -> Loss:
 def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
     """``None`` if the compiled epoch can train ``net`` with ``loss`` and ``optimizer``,
     else the reason it cannot (for the caller to fall back to NumPy or to report)."""
-    if net.shortcut:
-        return "shortcut connections are not compiled"
     for k, layer in enumerate(net.layers):
-        if layer.uniform is None:
-            return f"layer {k} mixes activations ({layer.name})"
         if layer.clamp is not None:
             return f"layer {k} has a clamp"
-        name = layer.uniform.name
         last = k == len(net.layers) - 1
-        if name not in _ELEMENTWISE and not (last and name == "softmax"):
-            return f"the {name} activation of layer {k} is not compiled"
+        # a mixed layer holds elementwise functions only (LayerActivation refuses softmax there)
+        names = ([layer.uniform.name] if layer.uniform is not None
+                 else [act.name for act, _ in layer.groups])
+        for name in names:
+            if name not in _ELEMENTWISE and not (last and name == "softmax"):
+                return f"the {name} activation of layer {k} is not compiled"
     loss = _base(loss)
     if not any(loss is known for known in (MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)):
         return f"the loss {loss.name!r} is not compiled (mse, binary_cross_entropy, cross_entropy are)"
     out = net.layers[-1].uniform
-    assert out is not None
-    if out.name == "softmax" and loss is not CROSS_ENTROPY:
+    if out is None and loss is not MSE:
+        return f"the loss {loss.name!r} is compiled only with one activation on the output layer"
+    if out is not None and out.name == "softmax" and loss is not CROSS_ENTROPY:
         return f"a softmax output is compiled only with cross_entropy, not {loss.name!r}"
     if type(optimizer) not in OPTIMIZER_CODES:
         return (f"the optimizer {type(optimizer).__name__} is not compiled (SGD, Momentum, "
-                "Nesterov, RMSprop, Adam, AdamW, iRprop+ and iRprop- are)")
+                "Nesterov, RMSprop, Adam, AdamW, iRprop+, iRprop- and Quickprop are)")
     if getattr(optimizer, "fann_compatible", False):
+        if isinstance(optimizer, Quickprop):
+            return ("FANN's Quickprop (fann_compatible=True) runs in neuronless.fann's own "
+                    "kernels")
         return "FANN's iRPROP- (fann_compatible=True) runs in neuronless.fann's own kernels"
     return None
 
@@ -137,16 +146,20 @@ def _derivative(code: int, a: float) -> float:
     return 1.0
 
 
-def _forward_batch(params: Array, A: Array, m: int, sizes: Array, offsets: Array, codes: Array,
-                   steep: Array, activate_output: bool) -> None:
+def _forward_batch(params: Array, A: Array, m: int, sizes: Array, fans: Array, offsets: Array,
+                   codes: Array, ncodes: Array, steep: Array, shortcut: bool,
+                   activate_output: bool) -> None:
     """Fill ``A[k + 1, :m]`` with layer ``k``'s output from ``A[0, :m]`` (the input rows).
 
-    ``weights[k][i, j]`` is ``params[offsets[k] + i * n_out + j]`` (bias row ``i = n_in``).
-    Without ``activate_output`` the last layer keeps ``steepness * z`` (the logits).
+    ``weights[k][i, j]`` is ``params[offsets[k] + i * n_out + j]`` with ``fans[k]`` input rows
+    and the bias row ``i = fans[k]``; with ``shortcut`` those input rows are the network input
+    and then every earlier layer's outputs, in that order (``A[0]``, ``A[1]``, ... ``A[k]``).
+    A layer whose code is ``MIXED`` takes neuron ``j``'s code from ``ncodes[k, j]``. Without
+    ``activate_output`` the last layer keeps ``steepness * z`` (the logits).
     """
     L = sizes.size - 1
     for k in range(L):
-        n_in, n_out, off = sizes[k], sizes[k + 1], offsets[k]
+        n_in, n_out, off = fans[k], sizes[k + 1], offsets[k]
         W = params[off : off + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
         code = codes[k]
         a, out = A[k], A[k + 1]
@@ -154,10 +167,20 @@ def _forward_batch(params: Array, A: Array, m: int, sizes: Array, offsets: Array
             o, x = out[r], a[r]
             for j in range(n_out):
                 o[j] = 0.0
-            for i in range(n_in):
-                xi, w = x[i], W[i]
-                for j in range(n_out):  # the row of a @ W[:-1], a contiguous, vectorised loop
-                    o[j] += xi * w[j]
+            if shortcut:  # the input rows block by block: A[0][r], then each earlier output
+                base = 0
+                for h in range(k + 1):
+                    xh = A[h, r]
+                    for i in range(sizes[h]):
+                        xi, w = xh[i], W[base + i]
+                        for j in range(n_out):
+                            o[j] += xi * w[j]
+                    base += sizes[h]
+            else:
+                for i in range(n_in):
+                    xi, w = x[i], W[i]
+                    for j in range(n_out):  # the row of a @ W[:-1], a contiguous, vectorised loop
+                        o[j] += xi * w[j]
             for j in range(n_out):
                 o[j] = (o[j] + W[n_in, j]) * steep[k, j]
             if k == L - 1 and not activate_output:
@@ -172,13 +195,16 @@ def _forward_batch(params: Array, A: Array, m: int, sizes: Array, offsets: Array
                     total += out[r, j]
                 for j in range(n_out):
                     out[r, j] = out[r, j] / total
+            elif code == MIXED:
+                for j in range(n_out):
+                    out[r, j] = _activate_jit(ncodes[k, j], out[r, j])
             else:
                 for j in range(n_out):
                     out[r, j] = _activate_jit(code, out[r, j])
 
 
-def _forward(params: Array, X: Array, sizes: Array, offsets: Array, codes: Array,
-             steep: Array) -> Array:
+def _forward(params: Array, X: Array, sizes: Array, fans: Array, offsets: Array, codes: Array,
+             ncodes: Array, steep: Array, shortcut: bool) -> Array:
     """The network's output for the rows of ``X``."""
     m = X.shape[0]
     width = 0
@@ -186,7 +212,7 @@ def _forward(params: Array, X: Array, sizes: Array, offsets: Array, codes: Array
         width = max(width, n)
     A = np.zeros((sizes.size, m, width), dtype=params.dtype)
     A[0, :, : sizes[0]] = X
-    _forward_batch_jit(params, A, m, sizes, offsets, codes, steep, True)
+    _forward_batch_jit(params, A, m, sizes, fans, offsets, codes, ncodes, steep, shortcut, True)
     return A[sizes.size - 1, :, : sizes[sizes.size - 1]].copy()
 
 
@@ -253,6 +279,26 @@ def _step(params: Array, grads: Array, s1: Array, s2: Array, s3: Array, c: Array
                 else:
                     params[q] -= u
             s2[q] = g
+    elif opt_code == 8:  # Quickprop (Fahlman); mom, b1, b2 hold decay, mu, mu / (1 + mu)
+        t += 1
+        decay, mu, shrink = mom, b1, b2
+        for q in range(params.size):
+            d = s1[q]
+            s = -(grads[q] + params[q] * decay)  # the slope
+            step = s * lr
+            if d != 0.0:
+                # the parabola's minimum, limited to mu * d when the slope has not shrunk
+                # enough (or does not change)
+                quad = d * mu
+                den = s2[q] - s
+                too_big = s > s2[q] * shrink if d > 0.0 else s < s2[q] * shrink
+                if not too_big and den != 0.0:
+                    quad = d * s / den
+                downhill = s > 0.0 if d > 0.0 else s < 0.0
+                step = step + quad if downhill else quad
+            params[q] += step
+            s1[q] = step
+            s2[q] = s
     else:  # Adam, and AdamW (code 5), whose mom holds 1 - lr * weight_decay
         if opt_code == 5:
             for q in range(params.size):
@@ -291,22 +337,37 @@ def _mask_and_l2(params: Array, grads: Array, pen: Array, mask: Array, use_mask:
     return l2 / (2 * m) * squares
 
 
+def _derive_layer(d: Array, a: Array, m: int, n: int, code: int, ncodes: Array, steep: Array,
+                  c: Array) -> None:
+    """``d[:m, :n] *= f'(x) * steepness`` from the outputs ``a = f(x)`` of a layer with the
+    activation ``code`` (``MIXED``: neuron ``i``'s code is ``ncodes[i]``)."""
+    for r in range(m):
+        for i in range(n):
+            c[5] = _derivative_jit(ncodes[i] if code == MIXED else code, a[r, i])
+            d[r, i] = d[r, i] * c[5] * steep[i]
+
+
 def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
-           offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool, reg: Array,
-           l2: float, loss_code: int, opt_code: int, learning_rate: float, momentum: float,
-           beta1: float, beta2: float, eps: float, s1: Array, s2: Array, s3: Array,
-           t: int, prev_loss: float) -> tuple[float, int, float]:
+           fans: Array, offsets: Array, codes: Array, ncodes: Array, steep: Array,
+           shortcut: bool, mask: Array, use_mask: bool, reg: Array, l2: float, loss_code: int,
+           opt_code: int, learning_rate: float, momentum: float, beta1: float, beta2: float,
+           eps: float, s1: Array, s2: Array, s3: Array, t: int,
+           prev_loss: float) -> tuple[float, int, float]:
     """One epoch over the rows ``X[order]`` in batches of ``batch``; return (mean loss, t,
     the previous loss iRprop+ compares with).
 
+    The network is laid out as :func:`_forward_batch` reads it (``sizes``, ``fans``,
+    ``offsets``, ``codes``, ``ncodes``, ``steep``, ``shortcut``).
     ``loss_code``: 0 mse, 1 sigmoid + binary cross-entropy, 2 softmax + cross-entropy.
     ``opt_code``: 0 SGD, 1 Momentum (``s1`` the velocity), 3 Nesterov (the same), 4 RMSprop
     (``s1`` the squared average, ``beta2`` its ``1 - rho``), 5 AdamW (as Adam, after the
     decay ``params *= momentum``), 2 Adam (``s1``, ``s2`` the
     undamped moments ``m'``, ``v'``; ``t`` the step count), 6 iRprop+ and 7 iRprop- (``s1``
     the step sizes, ``s2`` the previous gradient, ``s3`` the previous update; ``momentum``,
-    ``beta1``, ``beta2``, ``eps`` hold eta+, eta-, the smallest and the largest step). A batch
-    whose loss is not finite is not stepped and ends the epoch, which then returns that loss.
+    ``beta1``, ``beta2``, ``eps`` hold eta+, eta-, the smallest and the largest step), 8
+    Quickprop (``s1`` the previous step, ``s2`` the previous slope; ``momentum``, ``beta1``,
+    ``beta2`` hold decay, mu and ``mu / (1 + mu)``). A batch whose loss is not finite is not
+    stepped and ends the epoch, which then returns that loss.
     """
     n = order.size
     L = sizes.size - 1
@@ -339,19 +400,21 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
                 A[0, r, i] = X[src, i]
             for j in range(n_out):
                 Yb[r, j] = Y[src, j]
-        _forward_batch_jit(params, A, m, sizes, offsets, codes, steep, loss_code == 0)
+        _forward_batch_jit(params, A, m, sizes, fans, offsets, codes, ncodes, steep, shortcut,
+                           loss_code == 0)
         # the output layer's delta = d mean loss / d z, and the summed cost
         a_out, d_out = A[L], D[L - 1]
         total = 0.0
         if loss_code == 0:
             for r in range(m):
                 for j in range(n_out):
+                    oc = out_code if out_code != MIXED else ncodes[L - 1, j]
                     diff = a_out[r, j] - Yb[r, j]
                     total += 0.5 * float(diff) * float(diff)
-                    c[4] = steep[L - 1, j] / m if out_code == 0 else 1.0 / m
+                    c[4] = steep[L - 1, j] / m if oc == 0 else 1.0 / m
                     d = diff * c[4]
-                    if out_code != 0:
-                        c[5] = _derivative_jit(out_code, a_out[r, j])
+                    if oc != 0:
+                        c[5] = _derivative_jit(oc, a_out[r, j])
                         d = d * c[5] * steep[L - 1, j]
                     d_out[r, j] = d
         elif loss_code == 1:
@@ -383,30 +446,67 @@ def _epoch(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: A
                     d_out[r, j] = (a_out[r, j] - Yb[r, j]) * c[4]
         # backward: grads of every layer, then the delta one layer down
         for k in range(L - 1, -1, -1):
-            k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+            k_in, k_out, off = fans[k], sizes[k + 1], offsets[k]
             size = (k_in + 1) * k_out
             W = params[off : off + size].reshape((k_in + 1, k_out))
             gW = grads[off : off + size].reshape((k_in + 1, k_out))
             a, d = A[k], D[k]
             gW[:, :] = 0.0
             for r in range(m):
-                for i in range(k_in):
-                    ai = a[r, i]
-                    for j in range(k_out):
-                        gW[i, j] += ai * d[r, j]
+                if shortcut:
+                    base = 0
+                    for h in range(k + 1):
+                        ah = A[h, r]
+                        for i in range(sizes[h]):
+                            ai = ah[i]
+                            for j in range(k_out):
+                                gW[base + i, j] += ai * d[r, j]
+                        base += sizes[h]
+                else:
+                    for i in range(k_in):
+                        ai = a[r, i]
+                        for j in range(k_out):
+                            gW[i, j] += ai * d[r, j]
                 for j in range(k_out):
                     gW[k_in, j] += d[r, j]
             if k == 0:
                 break
             below = D[k - 1]
             code = codes[k - 1]
-            for r in range(m):
-                for i in range(k_in):
-                    acc = d[r, 0] * W[i, 0]  # in the dtype
-                    for j in range(1, k_out):
-                        acc += d[r, j] * W[i, j]
-                    c[5] = _derivative_jit(code, a[r, i])
-                    below[r, i] = acc * c[5] * steep[k - 1, i]
+            if shortcut:
+                # this layer's share of d loss / d a of every earlier layer h - 1 (the top
+                # layer's is the first), through the rows of W that read it
+                base = sizes[0]
+                for h in range(1, k + 1):
+                    dh = D[h - 1]
+                    for r in range(m):
+                        for i in range(sizes[h]):
+                            acc = d[r, 0] * W[base + i, 0]
+                            for j in range(1, k_out):
+                                acc += d[r, j] * W[base + i, j]
+                            if k == L - 1:
+                                dh[r, i] = acc
+                            else:
+                                dh[r, i] += acc
+                    base += sizes[h]
+                # layer k - 1 has every share now (only layers k and up read it)
+                _derive_layer_jit(below, a, m, sizes[k], code, ncodes[k - 1], steep[k - 1], c)
+            elif code == MIXED:
+                for r in range(m):
+                    for i in range(k_in):
+                        acc = d[r, 0] * W[i, 0]
+                        for j in range(1, k_out):
+                            acc += d[r, j] * W[i, j]
+                        below[r, i] = acc
+                _derive_layer_jit(below, a, m, k_in, code, ncodes[k - 1], steep[k - 1], c)
+            else:
+                for r in range(m):
+                    for i in range(k_in):
+                        acc = d[r, 0] * W[i, 0]  # in the dtype
+                        for j in range(1, k_out):
+                            acc += d[r, j] * W[i, j]
+                        c[5] = _derivative_jit(code, a[r, i])
+                        below[r, i] = acc * c[5] * steep[k - 1, i]
         loss = total / m
         loss += _mask_and_l2_jit(params, grads, pen, mask, use_mask, reg, l2, m, c)
         if not math.isfinite(loss):
@@ -473,13 +573,17 @@ def _activate_rows(code: int, z: Array, out: Array, m: int, f: Array, fi: Array,
 
 
 def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, sizes: Array,
-                   offsets: Array, codes: Array, steep: Array, mask: Array, use_mask: bool,
-                   reg: Array, l2: float, loss_code: int, opt_code: int, learning_rate: float,
-                   momentum: float, beta1: float, beta2: float, eps: float, s1: Array,
-                   s2: Array, s3: Array, t: int, prev_loss: float) -> tuple[float, int, float]:
+                   fans: Array, offsets: Array, codes: Array, ncodes: Array, steep: Array,
+                   shortcut: bool, mask: Array, use_mask: bool, reg: Array, l2: float,
+                   loss_code: int, opt_code: int, learning_rate: float, momentum: float,
+                   beta1: float, beta2: float, eps: float, s1: Array, s2: Array, s3: Array,
+                   t: int, prev_loss: float) -> tuple[float, int, float]:
     """:func:`_epoch` for big batches: the rows of a batch go through the network in blocks
     of 256, neuron by neuron with the rows side by side (SIMD lanes), tanh, exp and log from
-    :mod:`neuronless.vecmath`; the same formulas, arguments and results (to rounding)."""
+    :mod:`neuronless.vecmath`; the same formulas, arguments and results (to rounding).
+
+    Every neuron's values are one row of ``V``, input first, then layer by layer: a shortcut
+    layer's input rows ``0 .. fans[k]`` are then the rows of its ``weights[k][:-1]``."""
     n = order.size
     L = sizes.size - 1
     n_in, n_out = sizes[0], sizes[L]
@@ -492,6 +596,7 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
     D = np.empty((rows[L + 1], B), dtype=dt)  # the deltas, the same way
     top = np.empty(B, dtype=dt)
     row_sum = np.empty(B, dtype=dt)
+    share = np.empty(B, dtype=dt)
     a64 = np.empty(B)
     b64 = np.empty(B)
     f, sc = np.empty(B), np.empty(B)
@@ -523,10 +628,11 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                     V[i, p] = x_row[i]
             # forward: z = (a @ W[:-1] + W[-1]) * steepness, then f
             for k in range(L):
-                k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+                k_in, k_out, off = fans[k], sizes[k + 1], offsets[k]
                 W = params[off: off + (k_in + 1) * k_out].reshape((k_in + 1, k_out))
-                r_in, r_out = rows[k], rows[k + 1]
+                r_in, r_out = 0 if shortcut else rows[k], rows[k + 1]
                 last = k == L - 1
+                code = codes[k]
                 for j in range(k_out):
                     z = V[r_out + j]
                     for p in range(mb):
@@ -542,7 +648,8 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                     if not last or loss_code == 0:
                         for p in range(mb):
                             a64[p] = z[p]
-                        _activate_rows_jit(codes[k], a64, b64, mb, f, fi, sc, sci)
+                        cj = code if code != MIXED else ncodes[k, j]
+                        _activate_rows_jit(cj, a64, b64, mb, f, fi, sc, sci)
                         for p in range(mb):
                             z[p] = b64[p]
             # the output layer's delta = d mean loss / d z, and the summed cost
@@ -551,14 +658,15 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                 for j in range(n_out):
                     a, d = V[ro + j], D[ro + j]
                     st = steep[L - 1, j]
-                    c[4] = st / m if out_code == 0 else 1.0 / m
+                    oc = out_code if out_code != MIXED else ncodes[L - 1, j]
+                    c[4] = st / m if oc == 0 else 1.0 / m
                     scale = c[4]
                     for p in range(mb):
                         diff = a[p] - Y[order[b0 + p], j]
                         total += 0.5 * float(diff) * float(diff)
                         d[p] = diff * scale
-                    if out_code != 0:
-                        _derive_rows_jit(out_code, a, d, mb, st, c[7])
+                    if oc != 0:
+                        _derive_rows_jit(oc, a, d, mb, st, c[7])
             elif loss_code == 1:  # sigmoid + binary cross-entropy on the logits x
                 for j in range(n_out):
                     x, d = V[ro + j], D[ro + j]
@@ -610,11 +718,11 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                         d[p] = (x[p] - Y[order[b0 + p], j]) * scale
             # backward: this block's share of every gradient, then the deltas one layer down
             for k in range(L - 1, -1, -1):
-                k_in, k_out, off = sizes[k], sizes[k + 1], offsets[k]
+                k_in, k_out, off = fans[k], sizes[k + 1], offsets[k]
                 size = (k_in + 1) * k_out
                 W = params[off: off + size].reshape((k_in + 1, k_out))
                 gW = grads[off: off + size].reshape((k_in + 1, k_out))
-                r_in, r_out = rows[k], rows[k + 1]
+                r_in, r_out = 0 if shortcut else rows[k], rows[k + 1]
                 for j in range(k_out):
                     d = D[r_out + j]
                     for i in range(k_in):
@@ -623,6 +731,27 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                 if k == 0:
                     break
                 code = codes[k - 1]
+                if shortcut:
+                    # this layer's share of d loss / d a of every earlier layer's neurons (the
+                    # top layer's is the first), then layer k - 1 has all of its shares
+                    for i in range(sizes[0], k_in):
+                        below = share if k < L - 1 else D[i]
+                        for p in range(mb):
+                            below[p] = 0.0
+                        for j in range(k_out):
+                            w = W[i, j]
+                            d = D[r_out + j]
+                            for p in range(mb):
+                                below[p] += d[p] * w
+                        if k < L - 1:
+                            dh = D[i]
+                            for p in range(mb):
+                                dh[p] += share[p]
+                    for i in range(sizes[k]):
+                        cj = code if code != MIXED else ncodes[k - 1, i]
+                        _derive_rows_jit(cj, V[rows[k] + i], D[rows[k] + i], mb, steep[k - 1, i],
+                                         c[7])
+                    continue
                 for i in range(k_in):
                     below = D[r_in + i]
                     for p in range(mb):
@@ -632,7 +761,8 @@ def _epoch_blocked(params: Array, X: Array, Y: Array, order: Array, batch: int, 
                         d = D[r_out + j]
                         for p in range(mb):
                             below[p] += d[p] * w
-                    _derive_rows_jit(code, V[r_in + i], below, mb, steep[k - 1, i], c[7])
+                    cj = code if code != MIXED else ncodes[k - 1, i]
+                    _derive_rows_jit(cj, V[r_in + i], below, mb, steep[k - 1, i], c[7])
         loss = total / m
         loss += _mask_and_l2_jit(params, grads, pen, mask, use_mask, reg, l2, m, c)
         if not math.isfinite(loss):
@@ -650,6 +780,7 @@ _derivative_jit: Any = None
 _forward_batch_jit: Any = None
 _step_jit: Any = None
 _mask_and_l2_jit: Any = None
+_derive_layer_jit: Any = None
 _dot_jit: Any = None
 _sum_jit: Any = None
 _activate_rows_jit: Any = None
@@ -666,7 +797,7 @@ def _compiled() -> tuple[Any, Any, Any]:
     import numba
 
     global _activate_jit, _derivative_jit, _forward_batch_jit, _step_jit, _dot_jit, _sum_jit
-    global _mask_and_l2_jit
+    global _mask_and_l2_jit, _derive_layer_jit
     global _activate_rows_jit, _derive_rows_jit, _vexp_jit, _vlog_jit, _vlog1p_jit, _vtanh_jit
     jit = numba.njit(cache=True, nogil=True)
     blocks = vecmath.jitted()
@@ -676,6 +807,7 @@ def _compiled() -> tuple[Any, Any, Any]:
     _forward_batch_jit = jit(_forward_batch)
     _step_jit = jit(_step)
     _mask_and_l2_jit = jit(_mask_and_l2)
+    _derive_layer_jit = jit(_derive_layer)
     reorder = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
     _dot_jit = reorder(_dot)
     _sum_jit = reorder(_sum)
@@ -687,23 +819,43 @@ def _compiled() -> tuple[Any, Any, Any]:
 # ------------------------------------------------------------------ the Python side
 
 
-def _plan(net: Network) -> tuple[Array, Array, Array, Array]:
-    """``(sizes, offsets, codes, steepness)`` as the kernels read them."""
-    sizes = np.asarray(net.sizes, dtype=np.int64)
-    offsets = np.zeros(len(net.shapes), dtype=np.int64)
-    offsets[1:] = np.cumsum([r * c for r, c in net.shapes])[:-1]
-    codes = np.array([ACTIVATION_CODES[layer.name] for layer in net.layers], dtype=np.int64)
-    steep = np.zeros((len(net.layers), max(net.sizes)), dtype=net.dtype)
-    for k, layer in enumerate(net.layers):
-        steep[k, : layer.n_out] = layer.scale(net.dtype)
-    return sizes, offsets, codes, steep
+class Plan:
+    """A network as the kernels read it: ``sizes`` (units per layer, input first),
+    ``fans`` (each layer's input rows, ``net.fan_ins``), ``offsets`` (where each weight
+    matrix starts in ``params``), ``codes`` (each layer's activation code, ``MIXED`` for a
+    layer that mixes them), ``ncodes`` (every neuron's code, a row per layer), ``steep``
+    (every neuron's steepness, in the network's dtype) and ``shortcut``."""
+
+    def __init__(self, net: Network) -> None:
+        self.sizes = np.asarray(net.sizes, dtype=np.int64)
+        self.fans = np.asarray(net.fan_ins, dtype=np.int64)
+        self.offsets = np.zeros(len(net.shapes), dtype=np.int64)
+        self.offsets[1:] = np.cumsum([r * c for r, c in net.shapes])[:-1]
+        width = max(net.sizes)
+        self.codes = np.zeros(len(net.layers), dtype=np.int64)
+        self.ncodes = np.zeros((len(net.layers), width), dtype=np.int64)
+        self.steep = np.zeros((len(net.layers), width), dtype=net.dtype)
+        for k, layer in enumerate(net.layers):
+            if layer.uniform is not None:
+                self.codes[k] = ACTIVATION_CODES[layer.uniform.name]
+                self.ncodes[k, : layer.n_out] = self.codes[k]
+            else:
+                self.codes[k] = MIXED
+                for act, idx in layer.groups:
+                    self.ncodes[k, idx] = ACTIVATION_CODES[act.name]
+            self.steep[k, : layer.n_out] = layer.scale(net.dtype)
+        self.shortcut = bool(net.shortcut)
+
+    def args(self) -> tuple[Array, Array, Array, Array, Array, Array, bool]:
+        """The kernels' arguments ``(sizes, fans, offsets, codes, ncodes, steep, shortcut)``."""
+        return (self.sizes, self.fans, self.offsets, self.codes, self.ncodes, self.steep,
+                self.shortcut)
 
 
 def forward(net: Network, X: Any) -> Array:
     """The output of a supported ``net`` for ``X``, compiled (as ``net.forward(X)``)."""
     X2 = np.ascontiguousarray(net.check_input(X))
-    sizes, offsets, codes, steep = _plan(net)
-    out: Array = _compiled()[0](net.params, X2, sizes, offsets, codes, steep)
+    out: Array = _compiled()[0](net.params, X2, *Plan(net).args())
     return out
 
 
@@ -730,7 +882,7 @@ class OneSample:
         reason = forward_supported(net)
         assert reason is None, reason
         self.net = net
-        self.sizes, self.offsets, self.codes, self.steep = _plan(net)
+        self.plan = Plan(net)
         self.A = np.zeros((len(net.sizes), 1, int(max(net.sizes))), dtype=net.dtype)
         self.n_in, self.n_out, self.last = net.sizes[0], net.sizes[-1], len(net.sizes) - 1
         _compiled()
@@ -739,23 +891,28 @@ class OneSample:
     def __call__(self, x: Array) -> Array:
         A = self.A
         A[0, 0, : self.n_in] = x
-        self.kernel(self.net.params, A, 1, self.sizes, self.offsets, self.codes, self.steep,
-                    True)
+        p = self.plan
+        self.kernel(self.net.params, A, 1, p.sizes, p.fans, p.offsets, p.codes, p.ncodes,
+                    p.steep, p.shortcut, True)
         out: Array = A[self.last, 0, : self.n_out].copy()
         return out
 
 
 class CompiledEpoch:
     """The compiled :meth:`~neuronless.training.Trainer.epoch` of one network, loss and
-    optimizer (check :func:`compiled_supported` first). The plan (sizes, offsets,
-    activation codes, steepness, mask) is read once, here: build a new one after changing
-    the architecture, the activations or the mask."""
+    optimizer (check :func:`compiled_supported` first): layered or shortcut, dense or sparse
+    nets whose layers have one activation or one per neuron (identity, tanh, sigmoid, relu;
+    softmax on the output) and a steepness per layer or per neuron, with mse,
+    binary_cross_entropy or cross_entropy (label-smoothed too) and SGD, Momentum, Nesterov,
+    RMSprop, Adam, AdamW, iRprop+, iRprop- or Quickprop. The plan (:class:`Plan`: sizes,
+    offsets, activation codes, steepness; the mask) is read once, here: build a new one after
+    changing the architecture, the activations or the mask."""
 
     def __init__(self, net: Network, loss: Loss, optimizer: Any, l2: float) -> None:
         reason = compiled_supported(net, loss, optimizer)
         assert reason is None, reason
         self.net, self.optimizer = net, optimizer
-        self.sizes, self.offsets, self.codes, self.steep = _plan(net)
+        self.plan = Plan(net)
         self.use_mask = net.mask is not None
         self.mask = (net.mask.astype(net.dtype) if net.mask is not None
                      else np.empty(0, dtype=net.dtype))
@@ -797,6 +954,10 @@ class CompiledEpoch:
                 momentum = 1.0 - lr * float(opt.weight_decay)
         s3 = self._none
         prev_loss = math.inf
+        if self.opt_code == 8:
+            s1, s2 = state.arrays["prev_step"], state.arrays["prev_slope"]
+            mu = float(opt.mu)
+            momentum, beta1, beta2 = float(opt.decay), mu, mu / (1.0 + mu)
         if self.opt_code in (6, 7):
             a = state.arrays
             s1, s2, s3 = a["steps"], a["prev_grads"], a["prev_update"]
@@ -806,10 +967,9 @@ class CompiledEpoch:
         batch = int(min(batch, n))
         kernel = self._blocked if batch >= BLOCKED_FROM else self._kernel
         loss, t, prev_loss = kernel(
-            net.params, X, Y, order, batch, self.sizes, self.offsets, self.codes,
-            self.steep, self.mask, self.use_mask, self.reg, self.l2, self.loss_code,
-            self.opt_code, lr, momentum, beta1, beta2, eps, s1, s2, s3, int(state.t),
-            prev_loss,
+            net.params, X, Y, order, batch, *self.plan.args(), self.mask, self.use_mask,
+            self.reg, self.l2, self.loss_code, self.opt_code, lr, momentum, beta1, beta2, eps,
+            s1, s2, s3, int(state.t), prev_loss,
         )
         state.t = int(t)
         if self.opt_code == 6:
