@@ -1,4 +1,4 @@
-"""neuronless.vecmath's vectorised exp, expm1, tanh, log and log1p against long double.
+"""neuronless.vecmath's vectorised exp, expm1, tanh, log, log1p, sin and cos against long double.
 
 The reference is NumPy's long-double function of the same float64 inputs (80-bit extended
 precision here: 11 more bits than float64, so its rounding is far below the ulps measured);
@@ -79,3 +79,33 @@ def test_only_the_first_m_numbers_are_written(m):
     vecmath.jitted().tanh(x, out, m, *vecmath.scratch(64))
     np.testing.assert_allclose(out[:m], np.tanh(x[:m]), rtol=1e-15)
     assert np.all(out[m:] == -7.0)
+
+
+def _sincos(x: np.ndarray, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    s, c = np.full_like(x, -7.0), np.full_like(x, -7.0)
+    vecmath.jitted().sincos(x, s, c, x.size if m is None else m, *vecmath.scratch(x.size))
+    return s, c
+
+
+@pytest.mark.parametrize("x", [RNG.uniform(-10, 10, N),
+                               RNG.uniform(-vecmath.SINCOS_MAX, vecmath.SINCOS_MAX, N),
+                               RNG.uniform(-1e-9, 1e-9, N)], ids=["small", "reduced", "tiny"])
+def test_sin_and_cos_within_3_ulp(x):
+    s, c = _sincos(x)
+    xl = x.astype(np.longdouble)
+    for got, exact in ((s, np.sin(xl)), (c, np.cos(xl))):
+        ulp = np.spacing(np.abs(exact).astype(np.float64)).astype(np.longdouble)
+        err = np.abs((got.astype(np.longdouble) - exact) / ulp)
+        assert float(err.max()) <= 3.0
+        assert float(err.mean()) < 0.6
+
+
+def test_sin_and_cos_beyond_the_reduced_range_and_special_values():
+    big = vecmath.SINCOS_MAX
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, 2 * big, -3 * big, 1e300])
+    s, c = _sincos(x)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(s, np.sin(x))
+        np.testing.assert_array_equal(c, np.cos(x))
+    s, c = _sincos(x[3:], m=2)  # only the first m numbers are written
+    np.testing.assert_array_equal([s[0], c[0], s[2], c[2]], [0.0, 1.0, -7.0, -7.0])

@@ -67,6 +67,8 @@ from .network import Network, Seed, as_generator
 from .optimizers import IRpropMinus, Quickprop, State
 from .training import SMALL_NET_PARAMS
 
+BACKENDS = ("auto", "numpy", "compiled")
+
 Array = NDArray[Any]
 CascadeCallback = Callable[[Network, "CascadeReport"], Any]
 
@@ -82,6 +84,10 @@ GAUSSIAN_U_MAX = 64.0
 #: in the CPU cache (1 BLAS thread, parity13/thyroid/mushroom: blocks of 1-2k patterns x 80
 #: candidates were 10-50 % faster than whole-batch arrays or blocks of a few hundred patterns)
 CHUNK_ELEMENTS = 1 << 17
+#: backend="auto" compiles the candidates' epochs of a unit up to this many patterns x
+#: candidates x candidate inputs: beyond it NumPy's float32 matrix products win on 2 BLAS
+#: threads (benchmarks/cascade_bench.py --sweep; on 1 thread the crossing is near 1e7)
+COMPILED_MAX_WORK = 2_000_000
 
 
 # ------------------------------------------------------------------------ report
@@ -115,6 +121,7 @@ class CascadeReport:
     output_epochs: list[int] = field(default_factory=list)
     stopped_reason: str = "max_neurons"
     seconds: float = 0.0
+    backend: str = "numpy"  # how the candidates' epochs ran: "numpy", "compiled" or both
 
     @property
     def total_epochs(self) -> int:
@@ -131,7 +138,8 @@ class CascadeReport:
         lines = [
             f"Cascade2: {len(self.units)} hidden unit{'' if len(self.units) == 1 else 's'} "
             f"(FANN layer sizes {sizes}), "
-            f"stopped: {self.stopped_reason}, {self.total_epochs} epochs, {self.seconds:.2f} s"
+            f"stopped: {self.stopped_reason}, {self.total_epochs} epochs, {self.seconds:.2f} s, "
+            f"candidates on {self.backend}"
         ]
         if self.mse:
             lines.append(
@@ -216,6 +224,14 @@ class _Pool:
     @property
     def size(self) -> int:
         return len(self.names)
+
+    @property
+    def families(self) -> list[str]:
+        """The family of each candidate (or its FANN function outside the four families)."""
+        out: list[str] = []
+        for sl, family in self.groups:
+            out += [family] * (sl.stop - sl.start)
+        return out
 
     def columns(self, dtype: np.dtype[Any]) -> list[_GroupColumns]:
         """Per group ``(slice, family, fann steepness, scale, offset, phase or None)`` as
@@ -541,10 +557,11 @@ class _Stagnation:
 
 def _train_candidates(
     A: Array, E: Array, pool: _Pool, setup: _Setup, rng: np.random.Generator, n_hidden: int,
-    n_inputs: int,
+    n_inputs: int, compiled: bool = False,
 ) -> tuple[int, float, Array, Array, int]:
     """libfann's ``fann_train_candidates``: returns (winner, its score, its input weights,
-    its output weights, epochs)."""
+    its output weights, epochs). ``compiled``: each epoch's scores and gradients come from
+    :mod:`neuronless.cascade_kernels` (one numba call), else from NumPy."""
     p = setup.params
     n_cols, n_out, C = A.shape[1], E.shape[1], pool.size
     scale = _candidate_scale(n_hidden, n_inputs)
@@ -555,6 +572,14 @@ def _train_candidates(
     W[-1] = rng.uniform(-scale, scale, size=C)  # the bias weight is symmetric
     V[...] = rng.uniform(0.0, scale, size=V.shape)
     grads = np.empty_like(flat)
+    gW_out = grads[: n_cols * C].reshape(n_cols, C)
+    gV_out = grads[n_cols * C:].reshape(C, n_out)
+    kernel = None
+    if compiled:
+        from .cascade_kernels import CandidateKernel
+
+        kernel = CandidateKernel(A, E, pool.families, pool.fann_steepness, pool.scale,
+                                 pool.offset, pool.phase, setup.fann_compatible)
     opt = setup.step_rule()
     step_kw = setup.step_kwargs()
     state: State = opt.init(flat)
@@ -565,9 +590,12 @@ def _train_candidates(
     best, best_score = 0, -math.inf
     epochs = p.cascade_max_cand_epochs
     for i in range(p.cascade_max_cand_epochs):
-        scores, gW, gV = candidate_scores_and_grads(A, E, W, V, pool, setup.fann_compatible)
-        grads[: n_cols * C] = gW.ravel()
-        grads[n_cols * C:] = gV.ravel()
+        if kernel is not None:
+            scores = kernel(W, V, gW_out, gV_out)
+        else:
+            scores, gW, gV = candidate_scores_and_grads(A, E, W, V, pool, setup.fann_compatible)
+            gW_out[...] = gW
+            gV_out[...] = gV
         opt.step(flat, grads, state, **step_kw)
         best = int(np.argmax(scores))  # the first of equals, as libfann's strict '>'
         best_score = float(scores[best])
@@ -618,6 +646,7 @@ def cascade_train(
     callback: CascadeCallback | None = None,
     verbose: bool = False,
     threads: int | str | None = "auto",
+    backend: str = "auto",
 ) -> tuple[Network, CascadeReport]:
     """Grow a shortcut network with Cascade2 (libfann's ``fann_cascadetrain_on_data``).
 
@@ -655,6 +684,15 @@ def cascade_train(
         BLAS threads while training, as in :func:`~neuronless.training.fit`: "auto" uses one
         thread when the candidates' weights are fewer than ``SMALL_NET_PARAMS`` (their matrix
         products are too small to share out); None leaves BLAS alone.
+    backend : "auto", "numpy" or "compiled"
+        How the candidates' epochs run: "compiled" in one numba call per epoch
+        (:mod:`neuronless.cascade_kernels`; pools of FANN's ten default functions, i.e. the
+        tanh, Gaussian, Elliot and sine families), "numpy" in NumPy's blocked matrix products,
+        "auto" compiled when numba imports, the pool qualifies and the candidates' work per
+        epoch (patterns x candidates x their inputs, which grows with every unit) is at most
+        ``COMPILED_MAX_WORK``, decided unit by unit. ``report.backend`` says which ran
+        ("compiled", "numpy" or "compiled, numpy"). Both compute the same scores and
+        gradients (to rounding).
 
     Returns
     -------
@@ -714,11 +752,32 @@ def cascade_train(
             "THRESHOLD unit (FANN_E_CANT_TRAIN_ACTIVATION); remove it from the pool."
         )
     pool = _Pool.build(p)
+    _use_compiled(backend, pool, 0)  # checks backend (and that "compiled" can run) up front
 
     n_cand_weights = pool.size * (n_in + max_neurons + 1 + n_out)
     with _blas_threads(threads, n_cand_weights):
         return _grow(Xa, T, max_neurons, float(desired_error), setup, pool, rng, callback,
-                     verbose, out_ours, out_s, dt)
+                     verbose, out_ours, out_s, dt, backend)
+
+
+def _use_compiled(backend: str, pool: _Pool, work: int) -> bool:
+    """Whether the candidates' epochs run compiled (``backend`` checked here)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {list(BACKENDS)}; got {backend!r}.")
+    if backend == "numpy":
+        return False
+    from .cascade_kernels import supported
+    from .kernels import available
+
+    reason = supported(pool.families)
+    if backend == "compiled":
+        if reason is None and not available():
+            reason = "numba does not import here (pip install numba)"
+        if reason is not None:
+            raise ConfigError(f"backend='compiled' cannot train these candidates ({reason}). "
+                              "Use backend='auto' or 'numpy' to train them with NumPy.")
+        return True
+    return reason is None and work <= COMPILED_MAX_WORK and available()
 
 
 def _blas_threads(threads: int | str | None, n_weights: int) -> AbstractContextManager[Any]:
@@ -737,7 +796,7 @@ def _blas_threads(threads: int | str | None, n_weights: int) -> AbstractContextM
 def _grow(
     Xa: Array, T: Array, max_neurons: int, desired_error: float, setup: _Setup, pool: _Pool,
     rng: np.random.Generator, callback: CascadeCallback | None, verbose: bool, out_ours: str,
-    out_s: float, dt: np.dtype[Any],
+    out_s: float, dt: np.dtype[Any], backend: str = "numpy",
 ) -> tuple[Network, CascadeReport]:
     """The growth loop of :func:`cascade_train` (arguments checked)."""
     p = setup.params
@@ -748,6 +807,7 @@ def _grow(
     net = Network.create([n_in, n_out], output=out_ours, steepness=out_s, shortcut=True,
                          init="uniform", seed=rng, dtype=dt)
     report = CascadeReport(n_in, n_out, float(desired_error))
+    ran: set[str] = set()
     A = np.empty((m, n_in + 1), dtype=dt)  # inputs, hidden outputs, bias column last
     A[:, :n_in] = Xa
     A[:, -1] = 1.0
@@ -774,8 +834,11 @@ def _grow(
             report.stopped_reason = "desired_error"
             break
         E = output_diff(_outputs(net, A, setup), T, out_name)
+        compiled = _use_compiled(backend, pool, A.size * pool.size)
+        ran.add("compiled" if compiled else "numpy")
+        report.backend = ", ".join(sorted(ran))
         best, score, w_in, v_out, epochs = _train_candidates(
-            A, E, pool, setup, rng, len(report.units), n_in
+            A, E, pool, setup, rng, len(report.units), n_in, compiled
         )
         net = install_unit(net, w_in, v_out, pool.names[best],
                            float(pool.fann_steepness[best]), p.cascade_weight_multiplier)

@@ -623,9 +623,10 @@ def check_options(recipe: Recipe, opts: Options, given: dict[str, Any]) -> None:
 
     if opts.backend not in ("auto", "numpy", "compiled"):
         raise ConfigError(f"backend must be 'auto', 'numpy' or 'compiled'; got {opts.backend!r}.")
-    if opts.backend == "compiled" and method not in ("gradient", "fann"):
+    if opts.backend == "compiled" and method not in ("gradient", "fann", "cascade"):
         raise ConfigError(f"--backend compiled (backend='compiled') applies to the gradient step "
-                          f"rules' epochs and to FANN's algorithms (--fann-compatible); "
+                          f"rules' epochs, to FANN's algorithms (--fann-compatible) and to "
+                          f"the cascade's candidates; "
                           f"--optimizer {recipe.optimizer} trains with NumPy only. Leave "
                           "--backend out.")
     if method != "cascade" and opts.max_neurons is not None:
@@ -867,12 +868,13 @@ def _cascade_fit(X: Array, Y: Array, opts: Options) -> tuple[Network, History, d
     net, report = cascade_train(
         X, Y, max_neurons=30 if opts.max_neurons is None else opts.max_neurons,
         desired_error=0.0 if opts.desired_error is None else opts.desired_error,
-        seed=opts.seed, dtype=opts.dtype, threads=opts.threads,
+        seed=opts.seed, dtype=opts.dtype, threads=opts.threads, backend=opts.backend,
     )
     opts.say("info", str(report))
     opts.say("info", net.summary())
     history = History(epoch=list(range(len(report.mse))), train_loss=list(report.mse),
                       stopped_reason=f"cascade: {report.stopped_reason}")
+    history.backend = report.backend
     return net, history, {"cascade": dataclasses.asdict(report),
                           "epochs_run": report.total_epochs, "units": len(report.units)}
 

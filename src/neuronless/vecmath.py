@@ -1,11 +1,11 @@
-"""exp, expm1, log and tanh over a block of float64 numbers, in loops that vectorise.
+"""exp, expm1, log, tanh, sin and cos over a block of float64 numbers, in loops that vectorise.
 
 Contract: plain Python functions for numba to compile (:func:`jitted` compiles them once, or
 loads them from numba's cache, and returns them); each fills ``out[:m]`` from ``x[:m]`` and
 takes four scratch arrays ``f, fi, sc, sci`` (two float64 arrays of at least ``m`` numbers
 and their int64 views). The C library's ``exp`` and ``log`` are scalar calls that stop a loop
 from running in SIMD lanes; these are not, and they stay within 1 ulp (exp), 2 ulp (expm1,
-log, log1p) or 3 ulp (tanh) of the exact value (tests/test_vecmath.py measures it against
+log, log1p, sin, cos) or 4 ulp (tanh) of the exact value (tests/test_vecmath.py measures it against
 long double), which is all a gradient needs; where a result must equal libm's bit for bit
 (FANN's double build), call libm.
 
@@ -15,6 +15,7 @@ Core module: numba is imported by :func:`jitted` only.
 from __future__ import annotations
 
 import functools
+import math
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,6 +34,19 @@ EXP_LO = -708.0  # exp below: 0 (the exact value is a subnormal, < 3.3e-308)
 _SQRT2 = 1.4142135623730951
 _TWO52 = 4503599627370496.0  # 2**52
 _TANH_MAX = 20.0  # tanh(+-20) is +-1 in float64
+#: pi/2 in three parts of 33 bits: k * part is exact for |k| < 2**20 (Cody and Waite)
+_PIO2_1 = 1.57079632673412561417e+00
+_PIO2_2 = 6.07710050630396597660e-11
+_PIO2_3 = 2.02226624871116645580e-21
+_2_OVER_PI = 0.6366197723675814
+#: sin and cos reduce |x| up to 2**19 pi/2 in SIMD lanes; beyond (and inf, NaN): libm's
+SINCOS_MAX = 2.0**19 * 1.5707963267948966
+#: Taylor coefficients (-1)**n / (2n+1)! and (-1)**n / (2n)!: on |r| <= pi/4 the first
+#: term left out is below 1e-19 relative
+_S = [(-1.0) ** n / math.factorial(2 * n + 1) for n in range(1, 9)]
+_C = [(-1.0) ** n / math.factorial(2 * n) for n in range(2, 10)]
+_S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8 = _S
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9 = _C
 
 
 def _reduce(x: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array) -> int:
@@ -198,6 +212,44 @@ def log1p_block(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array,
             out[p] = out[p] * (x[p] / (w - 1.0))
 
 
+def sincos_block(x: Array, s_out: Array, c_out: Array, m: int, f: Array, fi: Array, sc: Array,
+                 sci: Array) -> None:
+    """``s_out[:m] = sin(x[:m])`` and ``c_out[:m] = cos(x[:m])``: ``x = k pi/2 + r`` (``|r|
+    <= pi/4``, pi/2 in three parts), Taylor polynomials of ``sin r`` and ``cos r`` in Estrin's
+    order, then the quadrant ``k mod 4`` swaps and negates them. ``|x|`` beyond
+    ``SINCOS_MAX``, inf and NaN go to libm. ``sc``/``sci`` are not used (the same four
+    scratch arrays as the other block functions)."""
+    outside = 0
+    for p in range(m):
+        v = x[p]
+        inside = abs(v) <= SINCOS_MAX
+        outside += 0 if inside else 1
+        f[p] = (v if inside else 0.0) * _2_OVER_PI + _MAGIC  # k + 1.5 * 2**52
+    for p in range(m):
+        v = x[p]
+        v = v if abs(v) <= SINCOS_MAX else 0.0
+        k = f[p] - _MAGIC
+        r = ((v - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
+        z = r * r
+        z2 = z * z
+        z4 = z2 * z2
+        ps = ((_S1 + _S2 * z) + (_S3 + _S4 * z) * z2) + ((_S5 + _S6 * z) + (_S7 + _S8 * z) * z2) * z4
+        pc = ((_C2 + _C3 * z) + (_C4 + _C5 * z) * z2) + ((_C6 + _C7 * z) + (_C8 + _C9 * z) * z2) * z4
+        sn = r + r * z * ps
+        cs = (1.0 - 0.5 * z) + z2 * pc
+        q = fi[p] & 3  # k mod 4: the low bits of k + 1.5 * 2**52
+        s1 = cs if q & 1 else sn
+        c1 = -sn if q & 1 else cs
+        s_out[p] = -s1 if q & 2 else s1
+        c_out[p] = -c1 if q & 2 else c1
+    if outside:
+        for p in range(m):
+            v = x[p]
+            if not abs(v) <= SINCOS_MAX:
+                s_out[p] = np.sin(v)
+                c_out[p] = np.cos(v)
+
+
 _reduce_jit: Any = None
 _exp_tail_jit: Any = None
 expm1_block_jit: Any = None
@@ -207,7 +259,7 @@ log_block_jit: Any = None
 @functools.cache
 def jitted() -> SimpleNamespace:
     """The block functions compiled by numba (or loaded from its cache): ``exp``, ``expm1``,
-    ``tanh``, ``log``, ``log1p``."""
+    ``tanh``, ``log``, ``log1p``, ``sincos``."""
     import numba
 
     global _reduce_jit, _exp_tail_jit, expm1_block_jit, log_block_jit
@@ -217,7 +269,7 @@ def jitted() -> SimpleNamespace:
     expm1_block_jit = jit(expm1_block)
     log_block_jit = jit(log_block)
     return SimpleNamespace(exp=jit(exp_block), expm1=expm1_block_jit, tanh=jit(tanh_block),
-                           log=log_block_jit, log1p=jit(log1p_block))
+                           log=log_block_jit, log1p=jit(log1p_block), sincos=jit(sincos_block))
 
 
 def scratch(m: int) -> tuple[Array, Array, Array, Array]:
@@ -227,4 +279,4 @@ def scratch(m: int) -> tuple[Array, Array, Array, Array]:
     return f, f.view(np.int64), sc, sc.view(np.int64)
 
 
-__all__ = ("EXP_HI", "EXP_LO", "jitted", "scratch")
+__all__ = ("EXP_HI", "EXP_LO", "SINCOS_MAX", "jitted", "scratch")

@@ -131,7 +131,7 @@ def _info(args: argparse.Namespace) -> int:
             parts.append(f"validation accuracy {acc[-1]:.4f}")
         if isinstance(meta.get("training_seconds"), (int, float)):
             parts.append(f"{meta['training_seconds']:.2f} s")
-        if meta.get("backend") in ("numpy", "compiled"):
+        if meta.get("backend") in ("numpy", "compiled", "compiled, numpy"):
             parts.append(f"{meta['backend']} epochs")
         parts.append(f"stopped: {h.get('stopped_reason')}")
         if "seed" in meta:
