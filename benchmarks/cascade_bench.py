@@ -17,15 +17,21 @@ Columns: ``libfann``; ``numpy`` (``cascade_train(backend="numpy")``); ``compiled
 ``../shared/data/fann`` when present, else the same sets generated here (parity of 8 bits;
 Lang and Witbrock's two spirals).
 
+``--sweep`` times one candidate epoch instead (compiled against NumPy's, default pool of 80
+candidates, float32, 1 and 2 BLAS threads) over patterns x candidate inputs, which is how
+``neuronless.cascade.COMPILED_MAX_WORK`` (the "auto" rule) was chosen.
+
 Usage: ``python benchmarks/cascade_bench.py [--rounds 5] [--units parity8=10,two-spiral=20]
-[--json out.json]``.
+[--json out.json]`` or ``python benchmarks/cascade_bench.py --sweep``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
+import math
 import statistics
 import sys
 import time
@@ -81,12 +87,61 @@ def run_ours(X, Y, units: int, seed: int, backend: str) -> dict:
             "epochs": rep.total_epochs, "backend": rep.backend}
 
 
+SWEEP = [(256, 10), (400, 40), (1000, 30), (2000, 30), (4000, 30), (4000, 130), (20000, 20)]
+
+
+def _best(fn, repeats: int = 7) -> float:
+    fn()
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def sweep() -> int:
+    """One candidate epoch, compiled and NumPy, over shapes (best of 7 each)."""
+    from threadpoolctl import threadpool_limits
+
+    from neuronless.cascade import COMPILED_MAX_WORK, _Pool, candidate_scores_and_grads
+    from neuronless.cascade_kernels import CandidateKernel
+    from neuronless.fann.params import FannParams
+
+    pool = _Pool.build(FannParams())
+    rng = np.random.default_rng(0)
+    print(f"one candidate epoch, {pool.size} candidates (FANN's default pool), float32; "
+          f"auto compiles up to work {COMPILED_MAX_WORK:.2g}")
+    print(f"{'threads':>7s} {'patterns':>8s} {'inputs':>6s} {'work':>9s} {'compiled us':>12s} "
+          f"{'numpy us':>9s} {'numpy/compiled':>15s}")
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            for m, n_cols in SWEEP:
+                A = np.column_stack([rng.normal(size=(m, n_cols - 1)), np.ones(m)])
+                A = A.astype(np.float32)
+                E = rng.normal(size=(m, 1)).astype(np.float32)
+                W = rng.uniform(-1, 1, (n_cols, pool.size)).astype(np.float32)
+                V = rng.uniform(-1, 1, (pool.size, 1)).astype(np.float32)
+                k = CandidateKernel(A, E, pool.families, pool.fann_steepness, pool.scale,
+                                    pool.offset, pool.phase, True)
+                gW, gV = np.empty_like(W), np.empty_like(V)
+                tc = _best(functools.partial(k, W, V, gW, gV))
+                tn = _best(functools.partial(candidate_scores_and_grads, A, E, W, V, pool, True))
+                work = m * pool.size * n_cols
+                print(f"{threads:7d} {m:8d} {n_cols:6d} {work:9.2e} {tc * 1e6:12.0f} "
+                      f"{tn * 1e6:9.0f} {tn / tc:15.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--units", default=",".join(f"{k}={v}" for k, v in DEFAULT_UNITS.items()))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--sweep", action="store_true", help="time one candidate epoch by shape")
     args = ap.parse_args(argv)
+    if args.sweep:
+        return sweep()
     units = {k: int(v) for k, v in (item.split("=") for item in args.units.split(","))}
     try:
         lib = libfann_mod.load("float")

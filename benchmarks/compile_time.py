@@ -7,7 +7,9 @@ process times, after ``import neuronless``: (a) the first compiled epoch of a 2-
 (float64, Adam), which imports numba and compiles or loads the epoch kernel; (b) the first
 fused Adam update on 20,000 float32 parameters; (c) the first compiled one-sample forward;
 (d) the first blocked epoch (64 rows, full-batch iRprop+, float32); (e) the first compiled
-FANN epoch (``FannTrainer``, RPROP, float32), each after the ones before.
+FANN epoch (``FannTrainer``, RPROP, float32); (f) the first compiled candidate epoch of
+Cascade2 (the whole ``cascade_train(backend="compiled")`` call growing one unit on XOR,
+float64), each after the ones before.
 Figures go in docs/performance.md ("The compiled path").
 
     .venv/bin/python benchmarks/compile_time.py
@@ -52,6 +54,9 @@ from neuronless.fann.train import FannTrainer
 fann = FannTrainer(nl.Network.create([2, 4, 1], "sigmoid", "sigmoid", seed=0),
                    backend="compiled")
 t = time.perf_counter(); fann.train_epoch(Xb, Yb); out["fann_s"] = time.perf_counter() - t
+t = time.perf_counter()
+nl.cascade_train(X, Y, max_neurons=1, seed=0, backend="compiled")
+out["cascade_s"] = time.perf_counter() - t
 print(json.dumps(out))
 """
 
@@ -63,14 +68,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="neuronless-numba-cache-") as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         print(f"{'process':>14} {'first epoch s':>14} {'first fused s':>14} {'1-sample s':>11} "
-              f"{'blocked s':>10} {'FANN epoch s':>13}")
+              f"{'blocked s':>10} {'FANN epoch s':>13} {'cascade s':>10}")
         for k in range(1 + args.loads):
             run = subprocess.run([sys.executable, "-c", CHILD], env=env, check=True,
                                  capture_output=True, text=True)
             r = json.loads(run.stdout.strip().splitlines()[-1])
             name = "compile" if k == 0 else f"load {k}"
             print(f"{name:>14} {r['epoch_s']:>14.3f} {r['fused_s']:>14.3f} "
-                  f"{r['one_sample_s']:>11.4f} {r['blocked_s']:>10.3f} {r['fann_s']:>13.3f}")
+                  f"{r['one_sample_s']:>11.4f} {r['blocked_s']:>10.3f} {r['fann_s']:>13.3f} "
+                  f"{r['cascade_s']:>10.3f}")
         files = sum(len(f) for _, _, f in os.walk(cache))
         print(f"cache: {files} files in {cache}")
 
