@@ -559,3 +559,21 @@ def test_one_sample_backend_refusals() -> None:
         net.predict_backend = "fast"  # refused when set
     big = nl.Network.create([300, 200, 2], "tanh", "sigmoid", seed=0)
     assert big._compiled_one_sample() is None  # "auto": NumPy is as fast at this size
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["shortcut", "mixed", "mixed-shortcut"])
+def test_one_sample_compiled_forward_of_shortcut_and_mixed_nets(dtype: type, kind: str) -> None:
+    if kind == "shortcut":
+        net = nl.Network.create([3, 5, 4, 2], "tanh", "sigmoid", shortcut=True, seed=2,
+                                dtype=dtype)
+    else:
+        net = _mixed_net("sigmoid", dtype, kind == "mixed-shortcut")
+    rows = np.random.default_rng(4).normal(size=(12, net.sizes[0])).astype(dtype)
+    ref = [net.forward(x) for x in rows]
+    net.predict_backend = "compiled"
+    got = [net.forward(x) for x in rows]
+    assert net._one_sample is not None
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype is np.float64 else {"rtol": 1e-5, "atol": 1e-6}
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_allclose(g, r, **tol)

@@ -86,16 +86,9 @@ def _base(loss: Loss) -> Loss:
 def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
     """``None`` if the compiled epoch can train ``net`` with ``loss`` and ``optimizer``,
     else the reason it cannot (for the caller to fall back to NumPy or to report)."""
-    for k, layer in enumerate(net.layers):
-        if layer.clamp is not None:
-            return f"layer {k} has a clamp"
-        last = k == len(net.layers) - 1
-        # a mixed layer holds elementwise functions only (LayerActivation refuses softmax there)
-        names = ([layer.uniform.name] if layer.uniform is not None
-                 else [act.name for act, _ in layer.groups])
-        for name in names:
-            if name not in _ELEMENTWISE and not (last and name == "softmax"):
-                return f"the {name} activation of layer {k} is not compiled"
+    reason = _layers_supported(net)
+    if reason is not None:
+        return reason
     loss = _base(loss)
     if not any(loss is known for known in (MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)):
         return f"the loss {loss.name!r} is not compiled (mse, binary_cross_entropy, cross_entropy are)"
@@ -112,6 +105,22 @@ def compiled_supported(net: Network, loss: Loss, optimizer: Any) -> str | None:
             return ("FANN's Quickprop (fann_compatible=True) runs in neuronless.fann's own "
                     "kernels")
         return "FANN's iRPROP- (fann_compatible=True) runs in neuronless.fann's own kernels"
+    return None
+
+
+def _layers_supported(net: Network) -> str | None:
+    """``None`` if the compiled kernels can run every layer of ``net`` (layered or shortcut,
+    dense or sparse), else the reason."""
+    for k, layer in enumerate(net.layers):
+        if layer.clamp is not None:
+            return f"layer {k} has a clamp"
+        last = k == len(net.layers) - 1
+        # a mixed layer holds elementwise functions only (LayerActivation refuses softmax there)
+        names = ([layer.uniform.name] if layer.uniform is not None
+                 else [act.name for act, _ in layer.groups])
+        for name in names:
+            if name not in _ELEMENTWISE and not (last and name == "softmax"):
+                return f"the {name} activation of layer {k} is not compiled"
     return None
 
 
@@ -860,16 +869,9 @@ def forward(net: Network, X: Any) -> Array:
 
 
 def forward_supported(net: Network) -> str | None:
-    """``None`` if :class:`OneSample` can run ``net``, else the reason it cannot."""
-    if net.shortcut:
-        return "shortcut connections are not compiled"
-    for k, layer in enumerate(net.layers):
-        if layer.uniform is None or layer.clamp is not None:
-            return f"layer {k} mixes activations or has a clamp"
-        name = layer.uniform.name
-        if name not in _ELEMENTWISE and not (k == len(net.layers) - 1 and name == "softmax"):
-            return f"the {name} activation of layer {k} is not compiled"
-    return None
+    """``None`` if :class:`OneSample` can run ``net`` (the layers :class:`CompiledEpoch`
+    runs: layered or shortcut, one activation or one per neuron), else the reason."""
+    return _layers_supported(net)
 
 
 class OneSample:
