@@ -6,7 +6,8 @@ run its epochs here (``None``) or why not. :class:`FannKernel` then runs one
 bit fail, the backpropagated deltas and the summed slopes, and the step rule (INCREMENTAL,
 BATCH, RPROP, QUICKPROP; SARPROP's step stays in NumPy, which draws its random term), on the
 network's own parameter vector and the trainer's own optimizer state, so the two backends can
-take turns on one network.
+take turns on one network. Both of the trainer's modes run here: FANN-compatible (the rest of
+this docstring) and textbook (``fann_compatible=False``, below).
 
 libfann's arithmetic order is kept where it decides the result: every connection is a
 ``(weight, source neuron)`` pair in FANN's storage order (:func:`~neuronless.fann.passes.
@@ -25,6 +26,17 @@ the C library's, as FANN's double build does. tests/test_fann_compiled.py checks
 trajectories against libfann (bit for bit where the arithmetic is the same) and against the
 NumPy path.
 
+Textbook mode runs the same epoch with a flag (``exact``) that is tested per neuron and per
+step rule, never inside the loops over patterns: the network's own functions
+(:func:`_activate_exact`; tanh vectorised for float32 nets, the C library's for float64) and
+their exact derivatives (:func:`_derive_exact`, at the sum clamped by the network's own
+clamp if it has one, else not clamped), the MSE summed in double, the published iRprop− and quickprop
+(:func:`_irprop_minus`, :func:`_quickprop`) with their parameters as given; INCREMENTAL,
+BATCH, the error functions and the bit fail are FANN's in both modes, as in the NumPy path.
+There is no libfann to follow there: tests/test_fann_compiled_textbook.py checks whole
+trajectories against the trainer's NumPy path (float64 to 1e-12, except where the dynamics
+amplify rounding).
+
 numba is imported on the first compiled epoch, never by ``import neuronless``; ``cache=True``
 keeps the machine code on disk.
 """
@@ -39,7 +51,7 @@ from numpy.typing import NDArray
 
 from .. import vecmath
 from ..optimizers import FANN_QUICKPROP_ZERO, FANN_RPROP_STEP_FLOOR, FANN_WEIGHT_LIMIT
-from .activations import FANN_ACTIVATIONS
+from .activations import _GAUSSIAN_X_MAX, FANN_ACTIVATIONS
 from .metrics import TANH_ERROR_CLIP, TANH_ERROR_LIMIT
 from .params import SYMMETRIC
 from .passes import FANN_SUM_LIMIT
@@ -55,7 +67,7 @@ _CODES = {name: i for i, name in enumerate(FANN_ACTIVATIONS) if name != "thresho
 # constants of the kernels, in the network's dtype (index into ``kc``)
 _K = ("zero", "half", "one", "two", "sig_lo", "sig_hi", "sym_lo", "sym_hi", "leak",
       "bit_limit", "lr", "momentum", "eps", "inc", "dec", "step_min", "step_max", "floor",
-      "mu", "shrink", "decay", "weight_limit", "libm")
+      "mu", "shrink", "decay", "weight_limit", "libm", "gaussian_max")
 K = {name: i for i, name in enumerate(_K)}
 
 # FANN's stepwise sigmoids (fann.md section 4): breakpoints and values, used in double
@@ -72,8 +84,6 @@ _SYM_STEP_Y = np.array([-0.990000009536743164062, -0.899999976158142089844, -0.5
 
 def supported(trainer: Any) -> str | None:
     """``None`` if the compiled epochs can run ``trainer``'s network, else why not."""
-    if not trainer.fann_compatible:
-        return "fann_compatible=False (the textbook rules) is not compiled"
     for ly in trainer.layers:
         for name in ly.names:
             if name not in _CODES:
@@ -262,12 +272,133 @@ def _derive(code: int, ys: Array, xs: Array, s: Any, es: Array, m: int, kc: Arra
             es[p] *= s * kc[8] if xs[p] < zero else s
 
 
+def _tanh(x: Array, out: Array, m: int, f: Array, fi: Array, sc: Array, sci: Array,
+          libm: bool) -> None:
+    """``out[:m] = tanh(x[:m])``, the C library's or the vectorised one (as :func:`_exp`);
+    ``out`` may not be ``x``."""
+    if libm:
+        for p in range(m):
+            out[p] = np.tanh(x[p])
+    else:
+        _vtanh_jit(x, out, m, f, fi, sc, sci)
+
+
+def _activate_exact(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array, b: Array,
+                    f: Array, fi: Array, sc: Array, sci: Array, tables: Array) -> None:
+    """``ys[:m] = f(xs[:m])`` for the network's own function ``code`` (textbook mode), in the
+    order of operations of :mod:`neuronless.activations` and :mod:`neuronless.fann.activations`:
+    tanh, the gaussians (``|x|`` at most 64) and the elliots here, FANN's formulas for the
+    others, which are the same functions (SIGMOID's ``x`` is neuronless's, twice FANN's sum)."""
+    zero, half, one, two = kc[0], kc[1], kc[2], kc[3]
+    libm = kc[22] != zero
+    if code == 5:  # tanh
+        for p in range(m):
+            a[p] = np.float64(xs[p])
+        _tanh_jit(a, b, m, f, fi, sc, sci, libm)
+        for p in range(m):
+            ys[p] = b[p]
+    elif code == 7 or code == 8:  # exp(-c c), c = min(|x|, 64); 2 exp(-c c) - 1
+        for p in range(m):
+            c = min(abs(xs[p]), kc[23])
+            a[p] = np.float64(-(c * c))
+        _exp_jit(a, b, m, f, fi, sc, sci, libm)
+        for p in range(m):
+            ys[p] = b[p]
+        if code == 8:
+            for p in range(m):
+                ys[p] = two * ys[p] - one
+    elif code == 10:  # (x / 2) t + 1/2, t = 1 / (1 + |x|)
+        for p in range(m):
+            v = xs[p]
+            ys[p] = (half * v) * (one / (one + abs(v))) + half
+    elif code == 11:
+        for p in range(m):
+            v = xs[p]
+            ys[p] = v * (one / (one + abs(v)))
+    else:
+        _activate_jit(code, xs, ys, m, kc, a, b, f, fi, sc, sci, tables)
+
+
+def _derive_exact(code: int, ys: Array, xs: Array, s: Any, es: Array, m: int, kc: Array,
+                  a: Array, b: Array, f: Array, fi: Array, sc: Array, sci: Array,
+                  tables: Array) -> None:
+    """``es[:m] *= f'(x) s``: the exact derivative of the network's function ``code`` at the
+    (clamped) ``x = xs``, from the outputs ``ys`` where :mod:`neuronless.activations` takes
+    it from them, times the steepness ``s`` (textbook mode). A derivative that is not a
+    product of the weight type is first stored in ``es`` (rounded to it, as NumPy's is)."""
+    zero, half, one, two = kc[0], kc[1], kc[2], kc[3]
+    if code == 3:  # a (1 - a)
+        for p in range(m):
+            y = ys[p]
+            es[p] *= (one - y) * y
+    elif code == 5:  # 1 - a a
+        for p in range(m):
+            y = ys[p]
+            es[p] *= one - y * y
+    elif code == 4 or code == 6:  # the segment's slope (a breakpoint's: to its right), 0 outside
+        tx = tables[0] if code == 4 else tables[2]
+        ty = tables[1] if code == 4 else tables[3]
+        for p in range(m):
+            v = np.float64(xs[p])
+            k = 0
+            while k < 6 and tx[k] <= v:
+                k += 1
+            e = es[p]
+            es[p] = 0.0 if k == 0 or k == 6 else (ty[k] - ty[k - 1]) / (tx[k] - tx[k - 1])
+            es[p] = e * es[p]
+    elif code == 7:  # -2 (x a)
+        for p in range(m):
+            es[p] *= -two * (xs[p] * ys[p])
+    elif code == 8:  # -4 (x exp(-c c)), from x: a + 1 cancels as a approaches -1
+        for p in range(m):
+            c = min(abs(xs[p]), kc[23])
+            a[p] = np.float64(-(c * c))
+        _exp_jit(a, b, m, f, fi, sc, sci, kc[22] != zero)
+        for p in range(m):
+            e = es[p]
+            es[p] = b[p]
+            es[p] = e * (-(two + two) * (xs[p] * es[p]))
+    elif code == 10:  # t t / 2, t = 1 / (1 + |x|)
+        for p in range(m):
+            t = one / (one + abs(xs[p]))
+            es[p] *= half * t * t
+    elif code == 11:
+        for p in range(m):
+            t = one / (one + abs(xs[p]))
+            es[p] *= t * t
+    elif code == 12 or code == 13:  # 1 on the open linear part, 0 on the flat ones
+        lo = zero if code == 12 else -one
+        for p in range(m):
+            y = ys[p]
+            es[p] *= one if lo < y < one else zero
+    elif code >= 14 and code <= 17:  # cos x, -sin x; halved for SIN, COS
+        for p in range(m):
+            e = es[p]
+            v = np.float64(xs[p])
+            es[p] = np.cos(v) if code == 14 or code == 16 else -np.sin(v)
+            if code >= 16:
+                es[p] = half * es[p]
+            es[p] = e * es[p]
+    elif code == 18:
+        for p in range(m):
+            es[p] *= one if ys[p] > zero else zero
+    elif code == 19:
+        for p in range(m):
+            es[p] *= one if ys[p] > zero else kc[8]
+    elif code != 0:  # THRESHOLD_SYMMETRIC, GAUSSIAN_STEPWISE: 0 (LINEAR: 1)
+        for p in range(m):
+            es[p] *= zero
+    for p in range(m):
+        es[p] *= s
+
+
 def _forward_block(params: Array, V: Array, S: Array, acc: Array, m: int, neurons: Array,
                    conn: Array, fp: Array, kc: Array, a: Array, b: Array, f: Array, fi: Array,
-                   sc: Array, sci: Array, tables: Array) -> None:
+                   sc: Array, sci: Array, tables: Array, exact: bool) -> None:
     """``fann_run`` for the ``m`` patterns whose inputs are in ``V``'s input rows: every
     neuron's sum in FANN's order (the leading ``k mod 4`` terms in reverse, then groups of
-    four), scaled, clamped (into ``S``) and activated (into ``V``)."""
+    four), scaled, clamped (into ``S``) and activated (into ``V``): FANN's formulas, or with
+    ``exact`` the network's own (:func:`_activate_exact`)."""
     zero = kc[0]
     for u in range(neurons.shape[0]):
         row, code, cf, cc = neurons[u, 0], neurons[u, 1], neurons[u, 2], neurons[u, 3]
@@ -294,7 +425,10 @@ def _forward_block(params: Array, V: Array, S: Array, acc: Array, m: int, neuron
             elif x < lo:
                 x = lo
             srow[p] = x
-        _activate_jit(code, srow, V[row], m, kc, a, b, f, fi, sc, sci, tables)
+        if exact:
+            _activate_exact_jit(code, srow, V[row], m, kc, a, b, f, fi, sc, sci, tables)
+        else:
+            _activate_jit(code, srow, V[row], m, kc, a, b, f, fi, sc, sci, tables)
 
 
 def _slopes_block(sl: Array, V: Array, VT: Array, E: Array, m: int, n_rows: int,
@@ -371,9 +505,62 @@ def _slopes_block(sl: Array, V: Array, VT: Array, E: Array, m: int, n_rows: int,
             c += 1
 
 
+def _irprop_minus(params: Array, sl: Array, st1: Array, st2: Array, conn: Array,
+                  kc: Array) -> None:
+    """The published iRprop− (:class:`~neuronless.optimizers.IRpropMinus`), ``g = -slope``:
+    the step grows where ``g`` keeps its sign, shrinks where it flips (and ``g`` becomes 0),
+    stays where either is 0, always within [step_min, step_max]; ``w -= sign(g) step``.
+    ``st1``: the steps, ``st2``: the previous ``g``."""
+    inc, dec, dmin, dmax, zero = kc[13], kc[14], kc[15], kc[16], kc[0]
+    for c in range(conn.shape[1]):
+        q, i = conn[0, c], conn[2, c]
+        g = -sl[c]
+        prev = st2[i]
+        step = st1[i]
+        if (g > zero and prev > zero) or (g < zero and prev < zero):
+            step = step * inc
+        elif (g > zero and prev < zero) or (g < zero and prev > zero):
+            step = step * dec
+            g = zero
+        step = min(max(step, dmin), dmax)
+        if g > zero:
+            params[q] -= step
+        elif g < zero:
+            params[q] += step
+        st1[i] = step
+        st2[i] = g
+
+
+def _quickprop(params: Array, sl: Array, st1: Array, st2: Array, conn: Array,
+               kc: Array) -> None:
+    """The published quickprop (:class:`~neuronless.optimizers.Quickprop`), with the slope
+    ``s = slope - decay w``: ``eps s`` while ``s`` points the way the previous step ``d``
+    went (or ``d = 0``), plus, where ``d != 0``, the parabola's ``d s / (s_prev - s)``, or
+    ``mu d`` where ``s`` is beyond ``mu / (1 + mu) s_prev`` in the direction of ``d`` (or
+    the parabola is flat). ``st1``: the previous steps, ``st2``: the previous ``s``."""
+    eps, mu, shrink, decay, zero = kc[12], kc[18], kc[19], kc[20], kc[0]
+    for c in range(conn.shape[1]):
+        q, i = conn[0, c], conn[2, c]
+        w = params[q]
+        d = st1[i]
+        sp = st2[i]
+        s = sl[c] - decay * w
+        downhill = d == zero or (d > zero and s > zero) or (d < zero and s < zero)
+        nxt = s * eps if downhill else zero
+        if d != zero:
+            den = sp - s
+            if (d > zero and s > shrink * sp) or (d < zero and s < shrink * sp) or den == zero:
+                nxt += mu * d
+            else:
+                nxt += (d * s) / den
+        st1[i] = nxt
+        params[q] = w + nxt
+        st2[i] = s
+
+
 def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Array,
            neurons: Array, layers: Array, conn: Array, fp: Array, kc: Array, tables: Array,
-           alg: int, tanh_error: bool, block: int) -> tuple[float, int]:
+           alg: int, tanh_error: bool, block: int, exact: bool) -> tuple[float, int]:
     """One ``fann_train_epoch``; returns (FANN's MSE of the epoch, its bit fail).
 
     ``neurons[u]`` = (row, code, first connection, connections, first source row or -1 when
@@ -384,7 +571,10 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
     the sum is scaled, FANN's steepness, lowest sum, highest sum). ``alg``: 0 INCREMENTAL
     (``st1`` the previous weight changes), 1 BATCH, 2 RPROP (``st1`` steps, ``st2`` previous
     ``-slope``), 3 QUICKPROP (``st1`` previous steps, ``st2`` previous slopes), 4 slopes only
-    (``grads = -slope``, for a step taken by the caller).
+    (``grads = -slope``, for a step taken by the caller). ``exact`` (textbook mode): the
+    network's own functions and their exact derivatives (``fp[u, 1]`` = ``fp[u, 0]``), the
+    MSE summed in double, the published iRprop− and quickprop (``kc`` then holds their
+    parameters as given, not in C floats).
     """
     n, n_in = X.shape[0], X.shape[1]
     n_out = Y.shape[1]
@@ -412,6 +602,7 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
     sci = sc.view(np.int64)
     sl = np.zeros(C, dtype=dt)
     mse = np.zeros(1, dtype=np.float32)  # FANN's MSE_value is a C float
+    mse64 = np.zeros(1, dtype=np.float64)  # textbook mode: in double
     bits = 0
     for k in range(L):
         if layers[k, 3] >= 0:
@@ -424,7 +615,7 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
                 V[i, p] = X[p0 + p, i]
         # forward (fann_run), neuron by neuron, the block's patterns side by side
         _forward_block_jit(params, V, S, acc, m, neurons, conn, fp, kc, a, b, f, fi, sc, sci,
-                           tables)
+                           tables, exact)
         # FANN's output error, MSE and bit fail (fann_compute_MSE)
         for j in range(n_out):
             row = out_row + j
@@ -437,10 +628,16 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
                     e[p] *= half
             for p in range(m):
                 bits += 1 if abs(e[p]) >= bit_limit else 0
-        for p in range(m):  # the C float MSE_value, pattern after pattern
-            for j in range(n_out):
-                diff = E[out_row + j, p]
-                mse[0] += np.float32(diff * diff)
+        if exact:
+            for p in range(m):
+                for j in range(n_out):
+                    diff = np.float64(E[out_row + j, p])
+                    mse64[0] += diff * diff
+        else:
+            for p in range(m):  # the C float MSE_value, pattern after pattern
+                for j in range(n_out):
+                    diff = E[out_row + j, p]
+                    mse[0] += np.float32(diff * diff)
         if tanh_error:  # FANN's TANH error function ln((1 + diff) / (1 - diff)), in double
             for j in range(n_out):
                 e = E[out_row + j]
@@ -457,7 +654,11 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
                         e[p] = TANH_ERROR_CLIP
         for j in range(n_out):
             u, row = out_u + j, out_row + j
-            _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
+            if exact:
+                _derive_exact_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc, a, b,
+                                  f, fi, sc, sci, tables)
+            else:
+                _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
         # backpropagate (fann_backpropagate_MSE): layer by layer down to the first hidden
         if L > 1:
             zero = kc[0]
@@ -478,7 +679,11 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
             below = layers[k - 1, 2]
             for u in range(below, below + layers[k - 1, 1]):
                 row = neurons[u, 0]
-                _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
+                if exact:
+                    _derive_exact_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc,
+                                      a, b, f, fi, sc, sci, tables)
+                else:
+                    _derive_jit(neurons[u, 1], V[row], S[row], fp[u, 1], E[row], m, kc)
         if alg == 0:  # INCREMENTAL (fann_update_weights): dw = (lr delta) x + momentum dw
             for u in range(N):
                 row, cf, cc = neurons[u, 0], neurons[u, 2], neurons[u, 3]
@@ -491,14 +696,22 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
             continue
         # slopes (fann_update_slopes_batch): pattern after pattern, in data order
         _slopes_block_jit(sl, V, VT, E, m, out_row, neurons, conn)
-    total = np.float32(n) * np.float32(n_out)
-    mse_value = float(mse[0] / total)
+    if exact:
+        mse_value = mse64[0] / (np.float64(n) * np.float64(n_out))
+    else:
+        mse_value = np.float64(mse[0] / (np.float32(n) * np.float32(n_out)))
     if alg == 0:
         return mse_value, bits
     if alg == 1:  # BATCH: w += slope * (lr / N)
         eps = kc[12]
         for c in range(C):
             params[conn[0, c]] += sl[c] * eps
+        return mse_value, bits
+    if alg == 2 and exact:
+        _irprop_minus_jit(params, sl, st1, st2, conn, kc)
+        return mse_value, bits
+    if alg == 3 and exact:
+        _quickprop_jit(params, sl, st1, st2, conn, kc)
         return mse_value, bits
     if alg == 2:  # RPROP: FANN's iRPROP- (fann_update_weights_irpropm), slope = -g
         inc, dec, dmin, dmax, floor = kc[13], kc[14], kc[15], kc[16], kc[17]
@@ -560,6 +773,12 @@ def _epoch(X: Array, Y: Array, params: Array, grads: Array, st1: Array, st2: Arr
 
 _vexp_jit: Any = None
 _vlog_jit: Any = None
+_vtanh_jit: Any = None
+_tanh_jit: Any = None
+_activate_exact_jit: Any = None
+_derive_exact_jit: Any = None
+_irprop_minus_jit: Any = None
+_quickprop_jit: Any = None
 _exp_jit: Any = None
 _log_jit: Any = None
 _stepwise_jit: Any = None
@@ -575,15 +794,21 @@ def _compiled() -> Any:
     import numba
 
     global _vexp_jit, _vlog_jit, _exp_jit, _log_jit, _stepwise_jit, _activate_jit, _derive_jit
-    global _forward_block_jit, _slopes_block_jit
+    global _forward_block_jit, _slopes_block_jit, _vtanh_jit, _tanh_jit, _activate_exact_jit
+    global _derive_exact_jit, _irprop_minus_jit, _quickprop_jit
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
     blocks = vecmath.jitted()
-    _vexp_jit, _vlog_jit = blocks.exp, blocks.log
+    _vexp_jit, _vlog_jit, _vtanh_jit = blocks.exp, blocks.log, blocks.tanh
     _exp_jit = jit(_exp)
     _log_jit = jit(_log)
     _stepwise_jit = jit(_stepwise)
     _activate_jit = jit(_activate)
     _derive_jit = jit(_derive)
+    _tanh_jit = jit(_tanh)
+    _activate_exact_jit = jit(_activate_exact)
+    _derive_exact_jit = jit(_derive_exact)
+    _irprop_minus_jit = jit(_irprop_minus)
+    _quickprop_jit = jit(_quickprop)
     _forward_block_jit = jit(_forward_block)
     _slopes_block_jit = jit(_slopes_block)
     return jit(_epoch)
@@ -620,6 +845,7 @@ class FannKernel:
         assert reason is None, reason
         net = trainer.net
         self.trainer = trainer
+        self.exact = not trainer.fann_compatible
         dt = net.dtype
         sizes = net.sizes
         starts, bias = _rows(net)
@@ -641,15 +867,19 @@ class FannKernel:
                 to_row = {r: starts[k] + r for r in order}
             if mask is not None:  # FANN's sparse layout: the bias first
                 order = [fan_in] + [r for r in order if r != fan_in]
+            steep = np.broadcast_to(np.asarray(ly.steep, dtype=np.float64), (n_out,))
             if net.layers[k].clamp is not None:  # the network's own clamp (a .net file)
                 lo, hi = ly.lo, ly.hi
+            elif self.exact:  # the network as defined: no clamp
+                lo = hi = None
             else:  # fann_run: sum clamped to +-150/s in fann_type (x = 2 sum for SIGMOID)
                 fs = _fann_steepness(trainer, k).astype(dt)
                 scale = np.array([2.0 if name == "sigmoid" else 1.0 for name in ly.names])
                 hi = (dt.type(FANN_SUM_LIMIT) / fs).astype(np.float64) * scale
                 lo = -hi
-            fsteep = np.asarray(_fann_steepness(trainer, k), dtype=np.float64)
-            steep = np.broadcast_to(np.asarray(ly.steep, dtype=np.float64), (n_out,))
+            # the derivative's factor: FANN's steepness, or the exact d x / d acc
+            fsteep = steep if self.exact else np.asarray(_fann_steepness(trainer, k),
+                                                         dtype=np.float64)
             for j in range(n_out):
                 rows_j = [r for r in order if mask is None or mask[k][r, j]]
                 first = len(widx)
@@ -682,13 +912,17 @@ class FannKernel:
         self.widx = self.conn[0]
         self.block = BLOCK
         self._kernel = _compiled()
-        self.kc = self._constants(trainer.params, dt)
+        self.kc = self._constants(trainer.params, dt, self.exact)
         self._params = net.params
         self._tanh = trainer.params.train_error_function == "tanh"
-        self._eps_for = -1  # the pattern count FANN's lr / N was computed for
+        self._eps_for = (-1, "")  # the pattern count and algorithm lr / N was computed for
 
     @staticmethod
-    def _constants(p: Any, dt: np.dtype[Any]) -> Array:
+    def _constants(p: Any, dt: np.dtype[Any], exact: bool = False) -> Array:
+        """The kernels' constants ``kc`` in the weight type: FANN's, in C floats; with
+        ``exact``, the textbook step rules' parameters as given (as
+        :meth:`~neuronless.fann.train.FannTrainer._optimizer` passes them to
+        :mod:`neuronless.optimizers`; INCREMENTAL and BATCH keep FANN's C floats there)."""
         c = np.zeros(len(_K), dtype=np.float64)
         f32 = np.float32
 
@@ -704,8 +938,15 @@ class FannKernel:
             "step_max": cf(p.rprop_delta_max), "floor": FANN_RPROP_STEP_FLOOR,
             "mu": cf(p.quickprop_mu), "shrink": cf(cf(p.quickprop_mu) / (1.0 + cf(p.quickprop_mu))),
             "decay": cf(p.quickprop_decay), "weight_limit": FANN_WEIGHT_LIMIT,
-            "libm": 1.0 if dt == np.float64 else 0.0,
+            "libm": 1.0 if dt == np.float64 else 0.0, "gaussian_max": _GAUSSIAN_X_MAX,
         }
+        if exact:
+            values.update({
+                "inc": p.rprop_increase_factor, "dec": p.rprop_decrease_factor,
+                "step_min": p.rprop_delta_min, "step_max": p.rprop_delta_max,
+                "mu": p.quickprop_mu, "shrink": p.quickprop_mu / (1.0 + p.quickprop_mu),
+                "decay": -p.quickprop_decay,
+            })
         for name, v in values.items():
             c[K[name]] = v
         return c.astype(dt)
@@ -713,16 +954,20 @@ class FannKernel:
     def epoch(self, X: Array, Y: Array, alg: str, st1: Array, st2: Array,
               grads: Array) -> tuple[float, int]:
         """One epoch of ``alg`` on ``(X, Y)`` (arrays of the network's dtype, C order);
-        returns FANN's MSE and bit fail. For "batch" and "quickprop" FANN's rate
-        ``lr / N`` is set here; "sarprop" leaves ``-slope`` in ``grads`` for its NumPy step."""
+        returns FANN's MSE and bit fail. For "batch" and "quickprop" the rate ``lr / N`` is
+        set here (FANN's in C floats; the textbook quickprop's in double); "sarprop" leaves
+        ``-slope`` in ``grads`` for its NumPy step."""
         kc = self.kc
-        if alg in ("batch", "quickprop") and X.shape[0] != self._eps_for:
-            n = np.float32(X.shape[0])
-            kc[K["eps"]] = float(np.float32(np.float32(self.trainer.params.learning_rate) / n))
-            self._eps_for = X.shape[0]
+        if alg in ("batch", "quickprop") and (X.shape[0], alg) != self._eps_for:
+            lr = self.trainer.params.learning_rate
+            if self.exact and alg == "quickprop":
+                kc[K["eps"]] = lr / X.shape[0]
+            else:
+                kc[K["eps"]] = float(np.float32(np.float32(lr) / np.float32(X.shape[0])))
+            self._eps_for = (X.shape[0], alg)
         mse, bits = self._kernel(
             X, Y, self._params, grads, st1, st2, self.neurons, self.layers, self.conn, self.fp,
-            kc, self.tables, ALGORITHM_CODES[alg], self._tanh, self.block)
+            kc, self.tables, ALGORITHM_CODES[alg], self._tanh, self.block, self.exact)
         return float(mse), int(bits)
 
 

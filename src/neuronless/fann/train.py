@@ -13,9 +13,10 @@ summation clamp (``sum`` clipped to ``+-150/s``; a network that has its own ``cl
 read from a ``.net`` file, uses that), its derivatives and their quirks
 (:mod:`neuronless.fann.metrics`), its step rules (:mod:`neuronless.optimizers` in
 ``fann_compatible`` mode) with its parameters held in C floats, so given the same starting
-weights the first epochs' weights equal libfann's to float rounding. With ``fann_compatible=False`` the same API runs the textbook method: exact
-derivatives of the network as defined (its own clamp, if any), the published iRprop−,
-quickprop and SARPROP; FANN's MSE, error functions and parameters stay.
+weights the first epochs' weights equal libfann's to float rounding. With
+``fann_compatible=False`` the same API runs the textbook method: exact derivatives of the
+network as defined (its own clamp, if any), the published iRprop−, quickprop and SARPROP;
+FANN's MSE, error functions and parameters stay. Either mode runs compiled (``backend``).
 
 Known differences from libfann, by design: FANN's SARPROP draws a random term from the C
 library's ``rand()`` (here a NumPy Generator; see :class:`~neuronless.optimizers.Sarprop`), and
@@ -96,11 +97,13 @@ class FannTrainer:
     backend : "auto", "numpy" or "compiled"
         How :meth:`train_epoch` runs: "compiled" runs each epoch in one numba call
         (:mod:`neuronless.fann.compiled`: libfann's arithmetic order, many patterns side by
-        side; FANN-compatible mode only), "numpy" in NumPy's vectorised passes, "auto" compiled
-        when numba imports, the network is supported and an epoch is small (connections x
-        patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost dominates.
-        ``last_backend`` says which ran the latest epoch; the optimizer state is shared, so
-        the backends can take turns.
+        side; in both modes, for every FANN activation), "numpy" in NumPy's vectorised passes,
+        "auto" compiled when numba imports, the network is supported and an epoch is small
+        (connections x patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost
+        dominates. ``last_backend`` says which ran the latest epoch; the optimizer state is
+        shared, so the backends can take turns. In textbook mode the two agree to float
+        rounding (the order of the sums differs), not bit for bit; an activation FANN does not
+        have (elu, softplus: textbook mode only) is trained by NumPy.
 
     The optimizer state (RPROP steps, previous slopes, quickprop steps, momentum, SARPROP's
     epoch counter) is created at the first epoch of an algorithm and kept, as FANN keeps its
