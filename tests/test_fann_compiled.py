@@ -28,6 +28,7 @@ import pytest
 
 import neuronless
 from neuronless import datasets
+from neuronless.activations import Activation
 from neuronless.errors import ConfigError
 from neuronless.fann import compiled
 from neuronless.fann.activations import FANN_ACTIVATIONS
@@ -301,14 +302,15 @@ def test_backend_choice_and_its_errors(rng):
     with pytest.raises(ConfigError, match="backend must be one of") as err:
         FannTrainer(net, backend="bogus")
     assert all(name in str(err.value) for name in ("'auto'", "'numpy'", "'compiled'", "bogus"))
-    # textbook mode takes activations FANN does not have; the kernels do not evaluate them
-    elu = Network([3, 4, 2], ["elu", "sigmoid"], dtype=np.float64)
+    # textbook mode takes any elementwise activation; the kernels evaluate only known ones
+    cube = Activation("cube", f=lambda x: x**3, df=lambda x, a: 3.0 * x * x, needs_x=True)
+    own = Network([3, 4, 2], [cube, "sigmoid"], dtype=np.float64)
     with pytest.raises(ConfigError, match="backend='compiled'") as err:
-        FannTrainer(elu, backend="compiled", fann_compatible=False)
-    assert "'elu' is not compiled" in str(err.value)
+        FannTrainer(own, backend="compiled", fann_compatible=False)
+    assert "'cube' is not compiled" in str(err.value)
     assert "backend='auto' or 'numpy'" in str(err.value)  # how to fix it
     X, Y = rng.uniform(-1, 1, (20, 3)), rng.uniform(0, 1, (20, 2))
-    textbook = FannTrainer(elu, fann_compatible=False)  # auto: falls back to NumPy
+    textbook = FannTrainer(own, fann_compatible=False)  # auto: falls back to NumPy
     textbook.train_epoch(X, Y)
     assert textbook.last_backend == "numpy"
     textbook = FannTrainer(net.copy(), fann_compatible=False)  # tests/test_fann_compiled_textbook.py

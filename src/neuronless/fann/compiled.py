@@ -28,9 +28,10 @@ NumPy path.
 
 Textbook mode runs the same epoch with a flag (``exact``) that is tested per neuron and per
 step rule, never inside the loops over patterns: the network's own functions
-(:func:`_activate_exact`; tanh vectorised for float32 nets, the C library's for float64) and
-their exact derivatives (:func:`_derive_exact`, at the sum clamped by the network's own
-clamp if it has one, else not clamped), the MSE summed in double, the published iRprop− and quickprop
+(:func:`_activate_exact`, also elu and softplus, which FANN does not have; tanh vectorised
+for float32 nets, the C library's for float64) and their exact derivatives
+(:func:`_derive_exact`, at the sum clamped by the network's own clamp if it has one, else not
+clamped), the MSE summed in double, the published iRprop− and quickprop
 (:func:`_irprop_minus`, :func:`_quickprop`) with their parameters as given; INCREMENTAL,
 BATCH, the error functions and the bit fail are FANN's in both modes, as in the NumPy path.
 There is no libfann to follow there: tests/test_fann_compiled_textbook.py checks whole
@@ -50,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import vecmath
+from ..activations import ELU_ALPHA
 from ..optimizers import FANN_QUICKPROP_ZERO, FANN_RPROP_STEP_FLOOR, FANN_WEIGHT_LIMIT
 from .activations import _GAUSSIAN_X_MAX, FANN_ACTIVATIONS
 from .metrics import TANH_ERROR_CLIP, TANH_ERROR_LIMIT
@@ -61,13 +63,16 @@ Array = NDArray[Any]
 #: patterns that go through a neuron side by side (the batch algorithms; INCREMENTAL is one)
 BLOCK = 256
 ALGORITHM_CODES = {"incremental": 0, "batch": 1, "rprop": 2, "quickprop": 3, "sarprop": 4}
-#: FANN activations the kernels evaluate (all but THRESHOLD, which FANN cannot train)
+#: FANN activations the kernels evaluate (all but THRESHOLD, which FANN cannot train), and the
+#: elementwise ones FANN does not have, which only textbook mode takes
 _CODES = {name: i for i, name in enumerate(FANN_ACTIVATIONS) if name != "threshold"}
+_CODES.update({"elu": len(FANN_ACTIVATIONS), "softplus": len(FANN_ACTIVATIONS) + 1})
 
 # constants of the kernels, in the network's dtype (index into ``kc``)
 _K = ("zero", "half", "one", "two", "sig_lo", "sig_hi", "sym_lo", "sym_hi", "leak",
       "bit_limit", "lr", "momentum", "eps", "inc", "dec", "step_min", "step_max", "floor",
-      "mu", "shrink", "decay", "weight_limit", "libm", "gaussian_max")
+      "mu", "shrink", "decay", "weight_limit", "libm", "gaussian_max",
+      "elu_alpha")
 K = {name: i for i, name in enumerate(_K)}
 
 # FANN's stepwise sigmoids (fann.md section 4): breakpoints and values, used in double
@@ -287,8 +292,9 @@ def _activate_exact(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array
                     f: Array, fi: Array, sc: Array, sci: Array, tables: Array) -> None:
     """``ys[:m] = f(xs[:m])`` for the network's own function ``code`` (textbook mode), in the
     order of operations of :mod:`neuronless.activations` and :mod:`neuronless.fann.activations`:
-    tanh, the gaussians (``|x|`` at most 64) and the elliots here, FANN's formulas for the
-    others, which are the same functions (SIGMOID's ``x`` is neuronless's, twice FANN's sum)."""
+    tanh, the gaussians (``|x|`` at most 64), the elliots, elu and softplus (the C library's
+    ``expm1``, ``exp`` and ``log1p`` in double) here, FANN's formulas for the others, which are
+    the same functions (SIGMOID's ``x`` is neuronless's, twice FANN's sum)."""
     zero, half, one, two = kc[0], kc[1], kc[2], kc[3]
     libm = kc[22] != zero
     if code == 5:  # tanh
@@ -315,6 +321,19 @@ def _activate_exact(code: int, xs: Array, ys: Array, m: int, kc: Array, a: Array
         for p in range(m):
             v = xs[p]
             ys[p] = v * (one / (one + abs(v)))
+    elif code == 20:  # elu: x where x > 0, else alpha expm1(x)
+        for p in range(m):
+            v = xs[p]
+            ys[p] = v if v > zero else kc[24] * np.expm1(np.float64(min(v, zero)))
+    elif code == 21:  # softplus: log(1 + exp(x)) as NumPy's logaddexp(0, x) takes it
+        for p in range(m):
+            v = np.float64(xs[p])
+            if v == 0.0:
+                ys[p] = 0.6931471805599453  # ln 2
+            elif v > 0.0:
+                ys[p] = v + np.log1p(np.exp(-v))
+            else:
+                ys[p] = np.log1p(np.exp(v))
     else:
         _activate_jit(code, xs, ys, m, kc, a, b, f, fi, sc, sci, tables)
 
@@ -385,6 +404,15 @@ def _derive_exact(code: int, ys: Array, xs: Array, s: Any, es: Array, m: int, kc
     elif code == 19:
         for p in range(m):
             es[p] *= one if ys[p] > zero else kc[8]
+    elif code == 20:  # elu: 1, else alpha exp(x) = a + alpha
+        for p in range(m):
+            y = ys[p]
+            es[p] *= one if y > zero else y + kc[24]
+    elif code == 21:  # softplus: sigmoid(x) = 1 - exp(-a)
+        for p in range(m):
+            e = es[p]
+            es[p] = -np.expm1(-np.float64(ys[p]))
+            es[p] = e * es[p]
     elif code != 0:  # THRESHOLD_SYMMETRIC, GAUSSIAN_STEPWISE: 0 (LINEAR: 1)
         for p in range(m):
             es[p] *= zero
@@ -939,6 +967,7 @@ class FannKernel:
             "mu": cf(p.quickprop_mu), "shrink": cf(cf(p.quickprop_mu) / (1.0 + cf(p.quickprop_mu))),
             "decay": cf(p.quickprop_decay), "weight_limit": FANN_WEIGHT_LIMIT,
             "libm": 1.0 if dt == np.float64 else 0.0, "gaussian_max": _GAUSSIAN_X_MAX,
+            "elu_alpha": ELU_ALPHA,
         }
         if exact:
             values.update({

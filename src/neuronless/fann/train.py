@@ -97,13 +97,13 @@ class FannTrainer:
     backend : "auto", "numpy" or "compiled"
         How :meth:`train_epoch` runs: "compiled" runs each epoch in one numba call
         (:mod:`neuronless.fann.compiled`: libfann's arithmetic order, many patterns side by
-        side; in both modes, for every FANN activation), "numpy" in NumPy's vectorised passes,
-        "auto" compiled when numba imports, the network is supported and an epoch is small
-        (connections x patterns <= :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost
-        dominates. ``last_backend`` says which ran the latest epoch; the optimizer state is
-        shared, so the backends can take turns. In textbook mode the two agree to float
-        rounding (the order of the sums differs), not bit for bit; an activation FANN does not
-        have (elu, softplus: textbook mode only) is trained by NumPy.
+        side; in both modes), "numpy" in NumPy's vectorised passes, "auto" compiled when numba
+        imports, the network is supported and an epoch is small (connections x patterns <=
+        :data:`COMPILED_MAX_WORK`), where NumPy's per-call cost dominates. ``last_backend``
+        says which ran the latest epoch; the optimizer state is shared, so the backends can
+        take turns. In textbook mode the two agree to float rounding (the order of the sums
+        differs), not bit for bit; the kernels also evaluate elu and softplus there (other
+        activations of your own are trained by NumPy).
 
     The optimizer state (RPROP steps, previous slopes, quickprop steps, momentum, SARPROP's
     epoch counter) is created at the first epoch of an algorithm and kept, as FANN keeps its
