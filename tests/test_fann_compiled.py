@@ -313,7 +313,7 @@ def test_backend_choice_and_its_errors(rng):
     textbook = FannTrainer(own, fann_compatible=False)  # auto: falls back to NumPy
     textbook.train_epoch(X, Y)
     assert textbook.last_backend == "numpy"
-    textbook = FannTrainer(net.copy(), fann_compatible=False)  # tests/test_fann_compiled_textbook.py
+    textbook = FannTrainer(net.copy(), fann_compatible=False)  # test_fann_compiled_textbook.py
     textbook.train_epoch(X, Y)
     assert textbook.last_backend == "compiled"
     # auto: compiled up to COMPILED_MAX_WORK connections x patterns, NumPy beyond

@@ -5,12 +5,13 @@ path (``backend="numpy"``), which takes the network's functions and exact deriva
 neuronless.activations and the published step rules from neuronless.optimizers. The compiled
 trainer must follow it epoch after epoch (weights, MSE, bit fail; 10 epochs from the same
 start) for every trainable FANN activation, per-neuron mixes (with elu and softplus, which
-textbook mode takes too), layered, shortcut and sparse nets, both error functions, all five algorithms, float64 and float32, and a network with its
-own clamp. Only the order of the sums differs (and, in float32, NumPy's float32 exp, tanh, sin
-and cos against the kernel's, taken in double and rounded): float64 weights agree to 1e-12
-relative, float32 ones to 1e-5, except where the dynamics amplify float rounding
-(:func:`rtol`, each bound measured and stated). The backend choice in textbook mode, and the
-backends taking turns on one trainer.
+textbook mode takes too), layered, shortcut and sparse nets, both error functions, all five
+algorithms, float64 and float32, saturated units and a network with its own clamp. Only the
+order of the sums differs (and, in float32, NumPy's float32 exp, tanh, sin and cos against
+the kernel's, taken in double and rounded): float64 weights agree to 1e-12 relative (to
+``max(|w|, 0.01)``), float32 ones to 1e-5, except where the dynamics amplify float rounding
+(:func:`rtol`, each bound measured and stated). Then the backend choice in textbook mode, and
+the backends taking turns on one trainer.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def rtol(alg, dtype, mix="") -> float:
     cases): quickprop's secant ``d s / (s_prev - s)`` divides by the difference of two slopes
     summed in another order, from the second epoch on (float64 <= 3e-12 at epoch 10; float32
     <= 3e-5 at epoch 2, <= 1e-3 at epoch 10: the published rule, unlike FANN's, takes every
-    previous step however small as a secant); INCREMENTAL's 400 steps (float32 <= 3e-5), with
+    previous step however small as a secant); INCREMENTAL's 400 steps (float32 <= 3.5e-5), with
     MIX_RECT's kinks (relu's derivative jumps at 0, the stepwise sigmoids' at their
     breakpoints: a rounding difference on either side is a different slope) <= 1.3e-3.
     """
@@ -126,7 +127,8 @@ def test_textbook_epochs_equal_numpy(topology, alg):
                 X, Y = _data(mix, alg, dtype)
                 p = textbook_params(alg, train_error_function=ef)
                 net = mixed_net(sizes, mix, shortcut, sparse, dtype)
-                check(net, p, X, Y, rtol(alg, dtype, name), f"{np.dtype(dtype)}, {name}, {ef} error")
+                where = f"{np.dtype(dtype)}, {name}, {ef} error"
+                check(net, p, X, Y, rtol(alg, dtype, name), where)
 
 
 @pytest.mark.parametrize("activation", SINGLE)
