@@ -109,3 +109,39 @@ def test_sin_and_cos_beyond_the_reduced_range_and_special_values():
         np.testing.assert_array_equal(c, np.cos(x))
     s, c = _sincos(x[3:], m=2)  # only the first m numbers are written
     np.testing.assert_array_equal([s[0], c[0], s[2], c[2]], [0.0, 1.0, -7.0, -7.0])
+
+
+_FASTMATH_CALLER_FIRST = r"""
+import numpy as np
+import neuronless as nl
+from neuronless import vecmath
+X, y = nl.datasets.xor()
+nl.cascade_train(X, y.reshape(-1, 1), max_neurons=1, seed=0, dtype=np.float64,
+                 backend="compiled")  # compiles a fastmath kernel that calls vecmath
+x = np.linspace(-20.0, 20.0, 4001)
+f = vecmath.jitted()
+worst = 0.0
+for name, ref in (("exp", np.exp), ("tanh", np.tanh), ("log", np.log)):
+    arg = np.abs(x) + 1e-3 if name == "log" else x
+    out = np.empty_like(arg)
+    getattr(f, name)(arg, out, arg.size, *vecmath.scratch(arg.size))
+    worst = max(worst, float(np.max(np.abs(out - ref(arg)) / np.abs(ref(arg)).clip(1e-300))))
+s, c = np.empty_like(x), np.empty_like(x)
+f.sincos(x, s, c, x.size, *vecmath.scratch(x.size))
+worst = max(worst, float(np.max(np.abs(s - np.sin(x)))), float(np.max(np.abs(c - np.cos(x)))))
+print(worst)
+"""
+
+
+def test_exact_whichever_kernel_compiles_them_first(tmp_path):
+    """numba compiles a callee with its caller's fastmath flags unless the callee sets its own:
+    in a fresh cache, a reassociating kernel compiled first must not change these functions
+    (their rounding tricks would turn exp into garbage)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", _FASTMATH_CALLER_FIRST], env=env, check=True,
+                          capture_output=True, text=True, timeout=600)
+    assert float(done.stdout.strip().splitlines()[-1]) < 1e-14

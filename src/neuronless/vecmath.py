@@ -263,7 +263,10 @@ def jitted() -> SimpleNamespace:
     import numba
 
     global _reduce_jit, _exp_tail_jit, expm1_block_jit, log_block_jit
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    # fastmath=False said explicitly: numba compiles a callee with its caller's fastmath
+    # flags unless the callee sets its own, and reassociation would undo the rounding tricks
+    # (k + 1.5 * 2**52) these functions rely on
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
     _reduce_jit = jit(_reduce)
     _exp_tail_jit = jit(_exp_tail)
     expm1_block_jit = jit(expm1_block)
