@@ -19,7 +19,7 @@ Lang and Witbrock's two spirals).
 
 ``--sweep`` times one candidate epoch instead (compiled against NumPy's, default pool of 80
 candidates, float32, 1 and 2 BLAS threads) over patterns x candidate inputs, which is how
-``neuronless.cascade.COMPILED_MAX_WORK`` (the "auto" rule) was chosen.
+``neuronless.cascade.COMPILED_MAX_INPUTS`` (the "auto" rule) was chosen.
 
 Usage: ``python benchmarks/cascade_bench.py [--rounds 5] [--units parity8=10,two-spiral=20]
 [--json out.json]`` or ``python benchmarks/cascade_bench.py --sweep``.
@@ -87,7 +87,8 @@ def run_ours(X, Y, units: int, seed: int, backend: str) -> dict:
             "epochs": rep.total_epochs, "backend": rep.backend}
 
 
-SWEEP = [(256, 10), (400, 40), (1000, 30), (2000, 30), (4000, 30), (4000, 130), (20000, 20)]
+SWEEP = [(256, 10), (193, 23), (400, 40), (1000, 30), (2000, 50), (4000, 30), (4000, 60),
+         (4000, 130), (20000, 20)]
 
 
 def _best(fn, repeats: int = 7) -> float:
@@ -104,14 +105,14 @@ def sweep() -> int:
     """One candidate epoch, compiled and NumPy, over shapes (best of 7 each)."""
     from threadpoolctl import threadpool_limits
 
-    from neuronless.cascade import COMPILED_MAX_WORK, _Pool, candidate_scores_and_grads
+    from neuronless.cascade import COMPILED_MAX_INPUTS, _Pool, candidate_scores_and_grads
     from neuronless.cascade_kernels import CandidateKernel
     from neuronless.fann.params import FannParams
 
     pool = _Pool.build(FannParams())
     rng = np.random.default_rng(0)
     print(f"one candidate epoch, {pool.size} candidates (FANN's default pool), float32; "
-          f"auto compiles up to work {COMPILED_MAX_WORK:.2g}")
+          f"auto compiles up to {COMPILED_MAX_INPUTS} candidate inputs")
     print(f"{'threads':>7s} {'patterns':>8s} {'inputs':>6s} {'work':>9s} {'compiled us':>12s} "
           f"{'numpy us':>9s} {'numpy/compiled':>15s}")
     for threads in (1, 2):

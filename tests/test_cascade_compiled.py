@@ -120,12 +120,11 @@ def test_float32_cascade_compiled_reaches_the_same_quality():
 
 
 def test_auto_decides_unit_by_unit(monkeypatch):
-    """The candidates' inputs grow with every unit: "auto" compiles while patterns x
-    candidates x inputs stays within COMPILED_MAX_WORK and goes to NumPy beyond it."""
+    """The candidates' inputs grow with every unit: "auto" compiles while they are at most
+    COMPILED_MAX_INPUTS and goes to NumPy beyond."""
     X = np.array(list(itertools.product([0.0, 1.0], repeat=3)))
     Y = (X.sum(axis=1) % 2).reshape(-1, 1)
-    C = _Pool.build(FannParams()).size
-    monkeypatch.setattr(cascade, "COMPILED_MAX_WORK", len(X) * C * (3 + 1 + 1))
+    monkeypatch.setattr(cascade, "COMPILED_MAX_INPUTS", 3 + 1 + 1)
     calls = []
     real = cascade._train_candidates
 
@@ -137,7 +136,7 @@ def test_auto_decides_unit_by_unit(monkeypatch):
     _, rep = cascade_train(X, Y, max_neurons=3, seed=0)
     assert calls == [True, True, False]  # 4, 5, then 6 input columns
     assert rep.backend == "compiled, numpy"
-    monkeypatch.setattr(cascade, "COMPILED_MAX_WORK", 0)
+    monkeypatch.setattr(cascade, "COMPILED_MAX_INPUTS", 0)
     calls.clear()
     _, rep = cascade_train(X, Y, max_neurons=2, seed=0, backend="compiled")
     assert calls == [True, True]  # "compiled" ignores the work rule

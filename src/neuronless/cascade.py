@@ -84,10 +84,10 @@ GAUSSIAN_U_MAX = 64.0
 #: in the CPU cache (1 BLAS thread, parity13/thyroid/mushroom: blocks of 1-2k patterns x 80
 #: candidates were 10-50 % faster than whole-batch arrays or blocks of a few hundred patterns)
 CHUNK_ELEMENTS = 1 << 17
-#: backend="auto" compiles the candidates' epochs of a unit up to this many patterns x
-#: candidates x candidate inputs: beyond it NumPy's float32 matrix products win on 2 BLAS
-#: threads (benchmarks/cascade_bench.py --sweep; on 1 thread the crossing is near 1e7)
-COMPILED_MAX_WORK = 2_000_000
+#: backend="auto" compiles the candidates' epochs of a unit while they have at most this
+#: many inputs (network inputs + hidden units + bias): beyond, NumPy's matrix products win
+#: (benchmarks/cascade_bench.py --sweep, on the one BLAS thread threads="auto" gives)
+COMPILED_MAX_INPUTS = 40
 
 
 # ------------------------------------------------------------------------ report
@@ -688,9 +688,9 @@ def cascade_train(
         How the candidates' epochs run: "compiled" in one numba call per epoch
         (:mod:`neuronless.cascade_kernels`; pools of FANN's ten default functions, i.e. the
         tanh, Gaussian, Elliot and sine families), "numpy" in NumPy's blocked matrix products,
-        "auto" compiled when numba imports, the pool qualifies and the candidates' work per
-        epoch (patterns x candidates x their inputs, which grows with every unit) is at most
-        ``COMPILED_MAX_WORK``, decided unit by unit. ``report.backend`` says which ran
+        "auto" compiled when numba imports, the pool qualifies and the candidates have at
+        most ``COMPILED_MAX_INPUTS`` inputs (which grow by one with every unit), decided unit
+        by unit. ``report.backend`` says which ran
         ("compiled", "numpy" or "compiled, numpy"). Both compute the same scores and
         gradients (to rounding).
 
@@ -760,7 +760,7 @@ def cascade_train(
                      verbose, out_ours, out_s, dt, backend)
 
 
-def _use_compiled(backend: str, pool: _Pool, work: int) -> bool:
+def _use_compiled(backend: str, pool: _Pool, n_cols: int) -> bool:
     """Whether the candidates' epochs run compiled (``backend`` checked here)."""
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {list(BACKENDS)}; got {backend!r}.")
@@ -777,7 +777,7 @@ def _use_compiled(backend: str, pool: _Pool, work: int) -> bool:
             raise ConfigError(f"backend='compiled' cannot train these candidates ({reason}). "
                               "Use backend='auto' or 'numpy' to train them with NumPy.")
         return True
-    return reason is None and work <= COMPILED_MAX_WORK and available()
+    return reason is None and n_cols <= COMPILED_MAX_INPUTS and available()
 
 
 def _blas_threads(threads: int | str | None, n_weights: int) -> AbstractContextManager[Any]:
@@ -834,7 +834,7 @@ def _grow(
             report.stopped_reason = "desired_error"
             break
         E = output_diff(_outputs(net, A, setup), T, out_name)
-        compiled = _use_compiled(backend, pool, A.size * pool.size)
+        compiled = _use_compiled(backend, pool, A.shape[1])
         ran.add("compiled" if compiled else "numpy")
         report.backend = ", ".join(sorted(ran))
         best, score, w_in, v_out, epochs = _train_candidates(
