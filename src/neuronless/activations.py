@@ -20,6 +20,8 @@ Adding an activation is one :class:`Activation` value and one registry entry; FA
 
 from __future__ import annotations
 
+import importlib
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +71,17 @@ class Activation:
 
     def __repr__(self) -> str:
         return f"<Activation {self.name}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        """Pickled by name: the receiving process looks the registered activation up (its
+        functions are not pickled). One that is not in the registry cannot be pickled."""
+        if ACTIVATIONS.get(self.name) is not self:
+            raise pickle.PicklingError(
+                f"the activation {self.name!r} is not a registered neuronless activation, so "
+                "it cannot be pickled (sent to another process); use a registered one, or "
+                "register yours in neuronless.activations.ACTIVATIONS in every process."
+            )
+        return (_registered, (self.name, getattr(self.f, "__module__", __name__)))
 
     def apply_(self, x: Array) -> None:
         """Overwrite ``x`` with ``f(x)``."""
@@ -240,6 +253,14 @@ ACTIVATIONS: dict[str, Activation] = {
 # the functions defined here; neuronless.fann.activations (imported by the package) adds FANN's
 CORE_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
 ALIASES = {"linear": "identity", "logistic": "sigmoid"}
+
+
+def _registered(name: str, module: str) -> Activation:
+    """The registered activation ``name``; ``module`` (where it was defined, e.g.
+    ``neuronless.fann.activations``, which registers FANN's) is imported first if needed."""
+    if name not in ACTIVATIONS and module.startswith("neuronless."):
+        importlib.import_module(module)
+    return get_activation(name)
 
 
 def get_activation(spec: str | Activation) -> Activation:

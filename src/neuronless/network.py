@@ -490,6 +490,22 @@ class Network:
             self._reg = reg
         return self._reg
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling (to send a network to another process, e.g. a Dask worker) keeps the
+        architecture, parameters and mask; caches (the inference plan, the compiled
+        one-sample pass and its call count) are rebuilt there. ``weights`` stay views of
+        ``params``."""
+        state = self.__dict__.copy()
+        state.pop("weights", None)
+        state["_plan"] = None
+        state["_one_sample"] = None
+        state["_one_sample_calls"] = 0
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.weights = views(self.params, self.shapes)
+
     def copy(self) -> Network:
         """An independent copy (same architecture, copied parameters and mask)."""
         return self.astype(self.dtype)
