@@ -1,0 +1,206 @@
+"""Training on a Dask cluster: exact data-parallel full-batch epochs.
+
+Contract: :class:`DaskObjective` is the whole-batch cost of rows that stay partitioned on the
+workers of a ``distributed.Client``: ``objective(params) -> (loss, grads)``, the same numbers
+:func:`neuronless.loss_and_grads` gives on all the rows in memory (the partitions' sums are
+added in partition order, so only the order of the sums differs). Each call sends the
+current parameters out once (``scatter``, one small array), every partition's worker returns
+its summed cost and gradient, and the driver adds them. :func:`fit_full_batch` trains with a
+full-batch step rule (iRprop+, iRprop-, Quickprop or gradient descent) epoch after epoch on
+it, as :class:`neuronless.training.Trainer` with ``batch_size=None`` does in memory.
+
+The data: NumPy arrays (split into ``partitions`` row blocks and scattered) or ``dask.array``
+collections chunked along rows (each row chunk stays where the cluster computes it; the
+columns are joined into one chunk). The network goes to the workers once, pickled
+(activations by name, see :mod:`neuronless.network`).
+
+This module is the Dask shell: it imports ``dask`` and ``distributed`` (the ``dask`` extra);
+nothing else in neuronless imports it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .backprop import Backprop, check_loss_targets, resolve_loss
+from .errors import ConfigError, DataError, ShapeError, TrainingDivergedError
+from .losses import Loss
+from .network import Network
+from .optimizers import State, get_optimizer
+from .training import History
+
+Array = NDArray[Any]
+
+
+def _client(client: Any) -> Any:
+    from distributed import Client, default_client
+
+    if client is None:
+        try:
+            return default_client()  # type: ignore[no-untyped-call]
+        except ValueError:
+            raise ConfigError(
+                "no Dask client: start one (distributed.Client(...) or "
+                "distributed.LocalCluster()) or pass client=."
+            ) from None
+    if not isinstance(client, Client):
+        raise ConfigError(f"client must be a distributed.Client; got {type(client).__name__}.")
+    return client
+
+
+def _block_sums(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tuple[float, Array,
+                                                                                  int]:
+    """On a worker: the summed cost and gradient of one partition (no L2: the driver adds
+    it once), and its row count."""
+    X = np.asarray(X, dtype=net.dtype)
+    Y = np.asarray(Y, dtype=net.dtype)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    m = X.shape[0]
+    if m == 0:
+        return 0.0, np.zeros(params.size), 0
+    net.params[...] = params
+    bp = Backprop(net, m, loss, 0.0)
+    with np.errstate(over="ignore", under="ignore"):
+        value = bp(X, Y)
+    return value * m, bp.grads.astype(np.float64) * m, m
+
+
+class DaskObjective:
+    """The whole-batch cost of ``(X, Y)`` held by a Dask cluster, as a function of the
+    parameters (see the module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        Its architecture, dtype and mask; its parameters are the starting point only (each
+        call passes its own).
+    X, Y : NumPy arrays or dask arrays, rows ``(m, n_in)`` and ``(m, n_out)`` (a 1-D ``Y`` is
+        one output), chunked the same way along rows.
+    loss, l2 : as in :func:`neuronless.loss_and_grads`.
+    client : distributed.Client, default the current one.
+    partitions : how many row blocks NumPy arrays are split into (default: twice the
+        workers).
+    """
+
+    def __init__(self, net: Network, X: Any, Y: Any, *, loss: str | Loss | None = None,
+                 l2: float = 0.0, client: Any = None, partitions: int | None = None):
+        self.client = _client(client)
+        self.net = net
+        self.loss = resolve_loss(net, loss)
+        if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0):
+            raise ConfigError(f"l2 must be a number >= 0; got {l2!r}.")
+        self.l2 = float(l2)
+        self._x, self._y, self.rows = self._place(X, Y, partitions)
+        if self.rows == 0:
+            raise DataError("X has no rows; a cost needs at least one sample.")
+        self._net = self.client.scatter(net, broadcast=True, hash=False)
+        self.evaluations = 0
+
+    def _place(self, X: Any, Y: Any, partitions: int | None) -> tuple[list[Any], list[Any],
+                                                                       int]:
+        import dask.array as da
+
+        if isinstance(X, da.Array) or isinstance(Y, da.Array):
+            Xd = X if isinstance(X, da.Array) else da.from_array(np.asarray(X))  # type: ignore[no-untyped-call]
+            Yd = Y if isinstance(Y, da.Array) else da.from_array(np.asarray(Y))  # type: ignore[no-untyped-call]
+            if Yd.ndim == 1:
+                Yd = Yd.reshape(-1, 1)
+            if Xd.ndim != 2 or Yd.ndim != 2:
+                raise ShapeError(f"X must be 2-D and Y 1-D or 2-D; got {Xd.shape} and {Yd.shape}.")
+            if any(math.isnan(c) for c in Xd.shape) or any(math.isnan(c) for c in Yd.shape):
+                Xd, Yd = Xd.compute_chunk_sizes(), Yd.compute_chunk_sizes()
+            if Xd.shape[0] != Yd.shape[0]:
+                raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} "
+                                 f"and {Yd.shape[0]}.")
+            Xd = Xd.rechunk({1: -1})
+            Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
+            xs = self.client.compute(list(Xd.to_delayed().ravel()))
+            ys = self.client.compute(list(Yd.to_delayed().ravel()))
+            rows, n_cols = int(Xd.shape[0]), int(Xd.shape[1])
+        else:
+            Xa, Ya = np.asarray(X), np.asarray(Y)
+            if Ya.ndim == 1:
+                Ya = Ya.reshape(-1, 1)
+            if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
+                raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
+                                 f"{Xa.shape} and {Ya.shape}.")
+            n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+            k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
+            cuts = np.linspace(0, len(Xa), k + 1).astype(int)
+            xs = self.client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)],
+                                     hash=False)
+            ys = self.client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)],
+                                     hash=False)
+            rows, n_cols = len(Xa), Xa.shape[1]
+        if self.net.n_inputs != n_cols:
+            raise ShapeError(f"X has {n_cols} columns; the network takes {self.net.n_inputs} "
+                             "inputs.")
+        return xs, ys, rows
+
+    def __call__(self, params: Array) -> tuple[float, Array]:
+        """The cost and its gradient (float64, ``params``' layout) at ``params``."""
+        self.evaluations += 1
+        p = self.client.scatter(np.asarray(params, dtype=self.net.dtype), broadcast=True,
+                                hash=False)
+        futures = [self.client.submit(_block_sums, self._net, p, x, y, self.loss, pure=False)
+                   for x, y in zip(self._x, self._y, strict=True)]
+        parts = self.client.gather(futures)
+        total, grads = 0.0, np.zeros(np.asarray(params).size)
+        for value, g, _ in parts:  # in partition order: the result does not depend on timing
+            total += value
+            grads += g
+        m = float(self.rows)
+        loss = total / m
+        grads /= m
+        if self.l2:
+            w = np.asarray(params, dtype=np.float64) * self.net.regularized
+            loss += self.l2 / (2 * m) * float(np.vdot(w, w))
+            grads += (self.l2 / m) * w
+        return loss, grads
+
+    def check_targets(self) -> None:
+        """Check the targets suit the loss (cross-entropy ranges, one-hot rows), partition by
+        partition on the workers; raises the in-memory check's DataError."""
+        self.client.gather([self.client.submit(check_loss_targets, self.loss, y, pure=False)
+                            for y in self._y])
+
+
+def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
+                   epochs: int = 100, loss: str | Loss | None = None, l2: float = 0.0,
+                   client: Any = None, partitions: int | None = None) -> History:
+    """Train ``net`` in place, full batch, on data held by a Dask cluster.
+
+    Every epoch is one :class:`DaskObjective` evaluation and one step of ``optimizer`` (a
+    name or an optimizer from :mod:`neuronless.optimizers`; iRprop+, iRprop-, Quickprop and
+    gradient descent are the full-batch rules), exactly as a
+    :class:`~neuronless.training.Trainer` with ``batch_size=None`` steps in memory: float64
+    nets end at the same parameters to rounding. Returns the history of the loss before each
+    step.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError(f"epochs must be a positive integer; got {epochs!r}.")
+    opt = get_optimizer(optimizer)
+    objective = DaskObjective(net, X, Y, loss=loss, l2=l2, client=client, partitions=partitions)
+    objective.check_targets()
+    state: State = opt.init(net.params)
+    history = History()
+    for epoch in range(epochs):
+        value, grads = objective(net.params)
+        if not math.isfinite(value):
+            raise TrainingDivergedError(
+                f"the loss became {value} in epoch {epoch}; the network keeps the weights of "
+                "the epoch before. Scale the inputs, add l2 or lower the learning rate.")
+        history.epoch.append(epoch)
+        history.train_loss.append(value)
+        opt.step(net.params, grads.astype(net.dtype), state, loss=value)
+    history.stopped_reason = "epochs"
+    return history
+
+
+__all__ = ["DaskObjective", "fit_full_batch"]
