@@ -40,7 +40,7 @@ def test_no_client_is_one_clear_error():  # first: before the module's client ex
 @pytest.fixture(scope="module")
 def client():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, host="127.0.0.1")
+                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
     c = Client(cluster)
     yield c
     c.close()
@@ -117,3 +117,41 @@ def test_bad_input_is_one_clear_error(client):
         DaskObjective(_net(), X, Y, client="tcp://127.0.0.1:8786")
     with pytest.raises(ConfigError, match="probability distributions"):  # as in memory
         fit_full_batch(_net(), X, Y * 3.0, loss="cross_entropy", epochs=1, client=client)
+
+
+def test_a_worker_killed_mid_training_does_not_change_the_result():
+    """kill -9 of a worker process during training: its partitions are recomputed from the
+    dask.array's graph on the worker that remains (or the one the nanny restarts), and the
+    run ends bit for bit where an undisturbed run ends (the sums go in partition order)."""
+    import os
+    import signal
+
+    X, Y = _data(m=600, seed=5)
+    Xd, Yd = da.from_array(X, chunks=(100, 5)), da.from_array(Y, chunks=(100, 3))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address="127.0.0.1:0", host="127.0.0.1") as cluster, \
+            Client(cluster) as c:
+        calm = _net(seed=6)
+        fit_full_batch(calm, Xd, Yd, epochs=30, loss="cross_entropy", client=c)
+        pids = list(c.run(os.getpid).values())
+        killed = []
+
+        def kill_one(epoch, loss):
+            if epoch == 10:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(epoch)
+
+        hit = _net(seed=6)
+        history = fit_full_batch(hit, Xd, Yd, epochs=30, loss="cross_entropy", client=c,
+                                 callback=kill_one)
+    assert killed == [10]
+    assert len(history.train_loss) == 30
+    np.testing.assert_array_equal(hit.params, calm.params)
+
+
+def test_a_callback_can_stop_training(client):
+    X, Y = _data(m=100)
+    history = fit_full_batch(_net(), X, Y, epochs=20, loss="cross_entropy", client=client,
+                             callback=lambda epoch, loss: epoch == 4)
+    assert history.epoch == [0, 1, 2, 3, 4]
+    assert history.stopped_reason == "callback"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,8 @@ from .optimizers import State, get_optimizer
 from .training import History
 
 Array = NDArray[Any]
+#: how often an evaluation that lost a worker is run again before training stops
+RETRIES = 3
 
 
 def _client(client: Any) -> Any:
@@ -144,13 +147,40 @@ class DaskObjective:
         return xs, ys, rows
 
     def __call__(self, params: Array) -> tuple[float, Array]:
-        """The cost and its gradient (float64, ``params``' layout) at ``params``."""
+        """The cost and its gradient (float64, ``params``' layout) at ``params``.
+
+        If a worker dies during the call (its copy of the parameters or of the network goes
+        with it), the evaluation is run again, up to ``RETRIES`` times: partitions of a
+        ``dask.array`` are recomputed by the scheduler, the network and parameters sent
+        again; the result does not depend on which worker computed what."""
+        from distributed.client import FutureCancelledError
+
         self.evaluations += 1
-        p = self.client.scatter(np.asarray(params, dtype=self.net.dtype), broadcast=True,
-                                hash=False)
+        for attempt in range(RETRIES + 1):
+            try:
+                parts = self._parts(params, fresh=attempt > 0)
+                break
+            except (FutureCancelledError, OSError) as e:
+                if attempt == RETRIES:
+                    raise DataError(
+                        f"the cluster lost work {RETRIES + 1} times in a row ({e}); check the "
+                        "workers (their memory limits, their logs) and run again from the last "
+                        "checkpoint.") from e
+        return self._reduce(parts, params)
+
+    def _parts(self, params: Array, fresh: bool) -> list[tuple[float, Array, int]]:
+        """Every partition's (summed cost, summed gradient, rows), in partition order."""
+        if fresh:  # after a lost worker: the network again, on every worker alive now
+            self._net = self.client.scatter(self.net, broadcast=True, hash=False)
+        # one copy: each worker fetches it once (broadcast would wait on a worker that died)
+        p = self.client.scatter(np.asarray(params, dtype=self.net.dtype), hash=False)
         futures = [self.client.submit(_block_sums, self._net, p, x, y, self.loss, pure=False)
                    for x, y in zip(self._x, self._y, strict=True)]
-        parts = self.client.gather(futures)
+        parts: list[tuple[float, Array, int]] = self.client.gather(futures)
+        return parts
+
+    def _reduce(self, parts: list[tuple[float, Array, int]], params: Array) -> tuple[float,
+                                                                                   Array]:
         total, grads = 0.0, np.zeros(np.asarray(params).size)
         for value, g, _ in parts:  # in partition order: the result does not depend on timing
             total += value
@@ -173,7 +203,8 @@ class DaskObjective:
 
 def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
                    epochs: int = 100, loss: str | Loss | None = None, l2: float = 0.0,
-                   client: Any = None, partitions: int | None = None) -> History:
+                   client: Any = None, partitions: int | None = None,
+                   callback: Callable[[int, float], Any] | None = None) -> History:
     """Train ``net`` in place, full batch, on data held by a Dask cluster.
 
     Every epoch is one :class:`DaskObjective` evaluation and one step of ``optimizer`` (a
@@ -181,7 +212,14 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     gradient descent are the full-batch rules), exactly as a
     :class:`~neuronless.training.Trainer` with ``batch_size=None`` steps in memory: float64
     nets end at the same parameters to rounding. Returns the history of the loss before each
-    step.
+    step. ``callback(epoch, loss)`` runs after each step; returning True stops training.
+
+    Faults: the sums are added in partition order whichever worker computed them, so a run
+    is deterministic. Partitions of a ``dask.array`` are recomputed from its graph when a
+    worker dies, and the network and parameters are on every worker, so a killed worker
+    costs time, not the run, which ends at the same parameters. NumPy inputs are scattered
+    once and live only on the worker that holds them: for fault tolerance pass a
+    ``dask.array``.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive integer; got {epochs!r}.")
@@ -199,6 +237,9 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
         history.epoch.append(epoch)
         history.train_loss.append(value)
         opt.step(net.params, grads.astype(net.dtype), state, loss=value)
+        if callback is not None and callback(epoch, value) is True:
+            history.stopped_reason = "callback"
+            return history
     history.stopped_reason = "epochs"
     return history
 
