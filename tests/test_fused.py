@@ -98,3 +98,33 @@ def test_fit_threads_bound_the_fused_updates(monkeypatch: pytest.MonkeyPatch) ->
     seen.clear()
     nl.fit(net, X, Y, "mse", "adam", epochs=1, batch_size=40, threads=None, backend="numpy")
     assert seen == [numba.config.NUMBA_NUM_THREADS]
+
+
+_OMP_AFTER_NUMBA = r"""
+import os
+import numba  # imported (configuration read) before OMP_NUM_THREADS appears
+import numpy as np
+os.environ["OMP_NUM_THREADS"] = "1"  # as distributed's Nanny sets it in the parent process
+from neuronless import fused
+p = np.zeros(fused.MIN_PARAMS)
+fused.adam(p, p.copy(), p.copy(), p.copy(), 0.9, 0.999, 0.01, 1e-8)
+numba.njit(lambda x: x + 1)(1)  # a later compile reloads numba's configuration
+print("ok", os.environ.get("NUMBA_NUM_THREADS"))
+"""
+
+
+def test_a_thread_count_set_after_numbas_import_does_not_break_numba():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import neuronless
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(neuronless.__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])
+    done = subprocess.run([sys.executable, "-c", _OMP_AFTER_NUMBA], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "None"]

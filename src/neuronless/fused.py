@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -51,7 +52,11 @@ def _kernels() -> tuple[Any, Any]:
     # costs nothing here. Set before numba starts its OpenMP runtime; a user's setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KMP_BLOCKTIME", "0")
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # a thread count the user gave BLAS
+    # a thread count the user gave BLAS bounds numba's pool too, but only if numba has not
+    # read its configuration yet: numba compares NUMBA_NUM_THREADS with its running pool at
+    # every later configuration reload and raises if they differ (OMP_NUM_THREADS can appear
+    # after numba's import: distributed's Nanny sets it to 1 in the parent process)
+    if "numba" not in sys.modules and os.environ.get("OMP_NUM_THREADS", "").isdigit():
         os.environ.setdefault("NUMBA_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
     import numba
 
