@@ -155,3 +155,35 @@ def test_a_callback_can_stop_training(client):
                              callback=lambda epoch, loss: epoch == 4)
     assert history.epoch == [0, 1, 2, 3, 4]
     assert history.stopped_reason == "callback"
+
+
+def test_an_evaluation_that_loses_a_worker_runs_again_then_stops_clearly(client, monkeypatch):
+    """The retry rule of DaskObjective.__call__, with the lost-work error the client raises
+    when a worker dies inside an evaluation injected on the first attempts."""
+    from distributed.client import FutureCancelledError
+
+    import neuronless.dask as nd
+
+    X, Y = _data(m=120)
+    objective = DaskObjective(_net(), X, Y, loss="cross_entropy", client=client)
+    want = objective(objective.net.params)
+    real = objective._parts
+    calls = []
+
+    def flaky(params, fresh, fail=1):
+        calls.append(fresh)
+        if len(calls) <= fail:
+            raise FutureCancelledError(key="lost", reason="worker died")
+        return real(params, fresh)
+
+    monkeypatch.setattr(objective, "_parts", flaky)
+    got = objective(objective.net.params)
+    assert calls == [False, True]  # the second attempt sends the network again
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])
+    calls.clear()
+    monkeypatch.setattr(objective, "_parts",
+                        lambda params, fresh: flaky(params, fresh, fail=nd.RETRIES + 1))
+    with pytest.raises(nl.DataError, match="lost work 4 times in a row"):
+        objective(objective.net.params)
+    assert calls == [False, True, True, True]
