@@ -162,7 +162,7 @@ def test_an_evaluation_that_loses_a_worker_runs_again_then_stops_clearly(client,
     when a worker dies inside an evaluation injected on the first attempts."""
     from distributed.client import FutureCancelledError
 
-    import neuronless.dask as nd
+    import neuronless.dask.objective as nd
 
     X, Y = _data(m=120)
     objective = DaskObjective(_net(), X, Y, loss="cross_entropy", client=client)

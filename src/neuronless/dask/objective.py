@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .backprop import Backprop, check_loss_targets, resolve_loss
-from .errors import ConfigError, DataError, ShapeError, TrainingDivergedError
-from .losses import Loss
-from .network import Network
-from .optimizers import State, get_optimizer
-from .training import History
+from ..backprop import Backprop, check_loss_targets, resolve_loss
+from ..errors import ConfigError, DataError, ShapeError, TrainingDivergedError
+from ..losses import Loss
+from ..network import Network
+from ..optimizers import State, get_optimizer
+from ..training import History
 
 Array = NDArray[Any]
 #: how often an evaluation that lost a worker is run again before training stops
