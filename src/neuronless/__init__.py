@@ -29,6 +29,7 @@ if _typing.TYPE_CHECKING:  # the names as type checkers see them; at run time __
     from .cascade import CascadeReport, cascade_train
     from .classification import accuracy, labels_from, one_hot, predict_classes
     from .diagnostics import Finding, diagnose, render_findings
+    from .entry import train
     from .errors import (
         ConfigError,
         ConvergenceWarning,
@@ -57,7 +58,7 @@ if _typing.TYPE_CHECKING:  # the names as type checkers see them; at run time __
         Quickprop,
         RMSprop,
     )
-    from .pipeline import DEFAULTS, Recipe, train
+    from .pipeline import DEFAULTS, Recipe
     from .schedules import constant, cosine, exponential, inverse_scaling, step_decay
     from .training import EarlyStopping, History, Trainer, fit
 
@@ -105,7 +106,7 @@ _LAZY: dict[str, str] = {
     "Model": "model",
     "DEFAULTS": "pipeline",
     "Recipe": "pipeline",
-    "train": "pipeline",
+    "train": "entry",
     "LayerTrace": "network",
     "Network": "network",
     "Trace": "network",

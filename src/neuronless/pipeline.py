@@ -717,18 +717,31 @@ def build_model(prep: Prepared, recipe: Recipe, opts: Options, rows: Array | Non
     the output layer from the task and the network drawn with ``opts.seed``."""
     tr = np.arange(len(prep.targets)) if rows is None else rows
     scaler = SCALERS[recipe.scale]().fit(prep.X[tr]) if recipe.scale in SCALERS else None
-    output, n_out, target_scaler = _output(prep, tr, recipe, method_of(recipe, opts) == "fann")
-    sizes = [prep.X.shape[1], *recipe.layers, n_out]
+    target_scaler = target_range = None
+    if prep.labels is None:
+        t = prep.targets[tr]
+        target_scaler = StandardScaler().fit(t) if recipe.scale in SCALERS else None
+        if recipe.clip_predictions:
+            target_range = [t.min(axis=0).tolist(), t.max(axis=0).tolist()]
+    return assemble_model(prep, recipe, opts, scaler, target_scaler, target_range)
+
+
+def assemble_model(prep: Any, recipe: Recipe, opts: Options, scaler: Any, target_scaler: Any,
+                   target_range: list[list[float]] | None) -> Model:
+    """The untrained model from fitted parts: ``prep`` is a :class:`Prepared` or anything
+    with its ``task``, ``labels``, ``encoder``, ``feature_names``, ``target_names`` and
+    ``n_features`` / ``n_targets`` (data held in partitions: :mod:`neuronless.partitioned`)."""
+    n_features = prep.X.shape[1] if isinstance(prep, Prepared) else prep.n_features
+    n_targets = (prep.targets.shape[1] if prep.targets.ndim == 2 else 1) \
+        if isinstance(prep, Prepared) else prep.n_targets
+    output, n_out = _output(prep.labels, n_targets, recipe, method_of(recipe, opts) == "fann")
+    sizes = [n_features, *recipe.layers, n_out]
     if isinstance(recipe.hidden, str):
         net = Network.create(sizes, hidden=recipe.hidden, output=output, seed=opts.seed,
                              init=recipe.init, dtype=opts.dtype)
     else:  # one activation per hidden layer: what Network.create does, layer by layer
         net = Network(sizes, [*recipe.hidden, output], dtype=opts.dtype)
         net.init_weights(recipe.init, rng=opts.seed)
-    target_range = None
-    if prep.task == "regression" and recipe.clip_predictions:
-        t = prep.targets[tr]
-        target_range = [t.min(axis=0).tolist(), t.max(axis=0).tolist()]
     return Model(net, prep.task, prep.labels, scaler, target_scaler, prep.feature_names,
                  prep.target_names, prep.encoder, target_range)
 
@@ -747,18 +760,16 @@ def _scaled(model: Model, X: Array, dtype: Any) -> Array:
     return (model.scaler.transform(X) if model.scaler is not None else X).astype(dtype)
 
 
-def _output(prep: Prepared, tr: Array, recipe: Recipe, fann: bool) -> tuple[str, int, Any]:
-    """(output activation, output units, target scaler)."""
-    if prep.labels is None:
-        n_out = prep.targets.shape[1]
-        ts = StandardScaler().fit(prep.targets[tr]) if recipe.scale in SCALERS else None
-        return recipe.output or "identity", n_out, ts
-    k = prep.labels.n_classes
+def _output(labels: Labels | None, n_targets: int, recipe: Recipe, fann: bool) -> tuple[str, int]:
+    """(output activation, output units)."""
+    if labels is None:
+        return recipe.output or "identity", n_targets
+    k = labels.n_classes
     output = recipe.output or ("sigmoid" if k == 2 or fann else "softmax")  # FANN: per class
     if output not in ("sigmoid", "softmax"):
         raise ConfigError(f"a classifier's output must be 'softmax' or 'sigmoid' (one unit per "
                           f"class, one for two classes); got {output!r}.")
-    return output, 1 if (k == 2 and output == "sigmoid") else k, None
+    return output, 1 if (k == 2 and output == "sigmoid") else k
 
 
 def _target_encoder(model: Model) -> Callable[[Array], Array]:
@@ -879,12 +890,15 @@ def _cascade_fit(X: Array, Y: Array, opts: Options) -> tuple[Network, History, d
                           "epochs_run": report.total_epochs, "units": len(report.units)}
 
 
-def _info(model: Model, prep: Prepared, recipe: Recipe, opts: Options, seconds: float,
-          extra: dict[str, Any], rows: Array, where: str) -> dict[str, Any]:
-    """What training records in the model file besides its preprocessing."""
+def _info(model: Model, prep: Any, recipe: Recipe, opts: Options, seconds: float,
+          extra: dict[str, Any], rows: Array | None, where: str,
+          score: dict[str, float] | None = None) -> dict[str, Any]:
+    """What training records in the model file besides its preprocessing (``score``: the
+    model's score on ``prep``'s rows when measured elsewhere, else measured here)."""
     from . import __version__
 
-    score = score_model(model, prep.take(rows))
+    if score is None:
+        score = score_model(model, prep.take(rows))
     return {
         "seed": opts.seed,
         "library_version": __version__,

@@ -4,6 +4,9 @@ Training runs on Dask's ``distributed`` scheduler; neuronless opens no sockets o
 
 - :mod:`neuronless.dask.objective`: exact data-parallel full-batch epochs
   (:class:`DaskObjective`, :func:`fit_full_batch`).
+- :mod:`neuronless.dask.pipeline`: the table -> model pipeline on a Dask collection
+  (:func:`train`, also reached as ``neuronless.train(ddf, client=...)``), :func:`predict` on
+  one, :func:`read` of Parquet/CSV globs.
 
 This package is a shell: it imports ``dask`` and ``distributed``; nothing below it does.
 """
@@ -11,5 +14,6 @@ This package is a shell: it imports ``dask`` and ``distributed``; nothing below 
 from __future__ import annotations
 
 from .objective import DaskObjective, fit_full_batch
+from .pipeline import predict, read, train
 
-__all__ = ["DaskObjective", "fit_full_batch"]
+__all__ = ["DaskObjective", "fit_full_batch", "predict", "read", "train"]

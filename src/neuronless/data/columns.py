@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +129,119 @@ class Unseen:
         )
 
 
+#: the distinct values a column's observation keeps when chunks are merged (more: identifier)
+MAX_DISTINCT = 100_000
+
+
+@dataclass
+class Observation:
+    """What one chunk of training rows says about one raw column (see
+    :meth:`TableEncoder.observe`); :func:`merge` adds chunks.
+
+    ``kind``: "text" (object cells, or a column named ``categorical``), "bool" or "number".
+    Text and categorical columns keep their category names' ``values`` (sorted, with
+    ``counts``; None beyond :data:`MAX_DISTINCT`) and, for object cells, how many present
+    cells read as numbers (``text_present`` cells, ``text_bad`` that do not, the first of those
+    ``(where, text)``). Numbers and number-like text count their ``missing`` cells and the
+    first infinite one ``(where, value)``.
+    """
+
+    name: str
+    source: str
+    kind: str
+    rows: int
+    values: Array | None = None
+    counts: Array | None = None
+    text_present: int = 0
+    text_bad: int = 0
+    first_bad: tuple[str, str] | None = None
+    missing: int = 0
+    first_inf: tuple[str, float] | None = None
+
+
+def merge(a: Sequence[Observation], b: Sequence[Observation],
+          cap: int | None = MAX_DISTINCT) -> list[Observation]:
+    """The observations of two chunks' rows together (``a``'s rows first)."""
+    if [o.name for o in a] != [o.name for o in b]:
+        raise DataError(f"the chunks have different columns: {[o.name for o in a]} and "
+                        f"{[o.name for o in b]}; every partition needs the same columns.")
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x.kind != y.kind:
+            raise DataError(
+                f"column {x.name!r} holds {x.kind} cells in one part of the data ({x.source}) "
+                f"and {y.kind} cells in another ({y.source}); give the column one type (read "
+                "it with an explicit dtype, or mark its odd cells missing).")
+        values = counts = None
+        if x.values is not None and y.values is not None:
+            joined = np.concatenate([x.values, y.values])
+            weights = np.concatenate([x.counts, y.counts])  # type: ignore[list-item]
+            values, inverse = np.unique(joined, return_inverse=True)
+            counts = np.bincount(inverse, weights=weights, minlength=len(values)).astype(np.int64)
+            if cap is not None and len(values) > cap:
+                values = counts = None
+        out.append(Observation(
+            x.name, x.source, x.kind, x.rows + y.rows, values, counts,
+            x.text_present + y.text_present, x.text_bad + y.text_bad, x.first_bad or y.first_bad,
+            x.missing + y.missing, x.first_inf if x.first_inf is not None else y.first_inf))
+    return out
+
+
+def _observe(table: Table, name: str, col: Array, categorical: bool, na_values: Sequence[str],
+             cap: int | None) -> Observation:
+    kind = col.dtype.kind
+    if kind == "M" or (kind == "O" and _looks_like_dates(col)):
+        _refuse_dates(table, name, col)
+    o = Observation(name, table.source, "text" if categorical or kind == "O" else
+                    "bool" if kind == "b" else "number", len(col))
+    if kind not in "biufO":
+        raise DataError(f"column {name!r} of {table.source} has unsupported dtype {col.dtype}.")
+    if o.kind == "text":
+        o.values, counts = np.unique(_as_text(col, na_values), return_counts=True)
+        o.counts = counts.astype(np.int64)
+        if cap is not None and len(o.values) > cap:
+            o.values = o.counts = None
+    x: Array | None = None
+    if kind == "O" and not categorical:
+        x = np.full(len(col), np.nan)
+        for i, v in enumerate(col.tolist()):
+            t = _text_of(v, na_values)
+            if t == MISSING:
+                continue
+            o.text_present += 1
+            try:
+                x[i] = float(t)
+            except ValueError:
+                o.text_bad += 1
+                if o.first_bad is None:
+                    o.first_bad = (table.where(i), t)
+    elif kind in "iuf" and not categorical:
+        x = col.astype(np.float64, copy=False)
+    if x is not None:
+        o.missing = int(np.isnan(x).sum())
+        bad = np.flatnonzero(np.isinf(x))
+        if len(bad):
+            o.first_inf = (table.where(int(bad[0])), float(x[bad[0]]))
+    return o
+
+
+def column_numbers(table: Table, name: str, na_values: Sequence[str] = ()) -> FloatArray:
+    """A numeric (or number-like text) column's values as float64, NaN where missing or not
+    a number: what a numeric column's median is taken over."""
+    col = table.column(name)
+    if col.dtype.kind in "biuf":
+        return col.astype(np.float64)
+    out = np.full(len(col), np.nan)
+    for i, v in enumerate(col.tolist()):
+        t = _text_of(v, na_values)
+        if t != MISSING:
+            try:
+                out[i] = float(t)
+            except ValueError:
+                pass
+    return out
+
+
 class TableEncoder:
     """Encode a table's feature columns as numbers; fitted on training rows, stored as JSON.
 
@@ -152,69 +265,107 @@ class TableEncoder:
     # ------------------------------------------------------------------ fit
     def fit(self, table: Table) -> TableEncoder:
         """Decide each column's kind from ``table`` (its feature columns only)."""
+        self.check_names(table)
+        observed = self.observe(table, cap=None)
+
+        def medians(names: Sequence[str]) -> dict[str, float]:
+            out = {}
+            for name in names:
+                x = column_numbers(table, name, self.na_values)
+                out[name] = float(np.median(x[~np.isnan(x)]))
+            return out
+
+        return self.decide(observed, medians)
+
+    def check_names(self, table: Table) -> None:
+        """The columns named in ``categorical=`` and ``keep=`` are in ``table``."""
         for name in (*self.categorical, *self.keep):
             if name not in table.names:
                 raise DataError(
                     f"column {name!r} (given as categorical or keep) is not in {table.source}; "
                     f"its columns are {', '.join(map(repr, table.names))}."
                 )
+
+    def observe(self, table: Table, cap: int | None = MAX_DISTINCT) -> list[Observation]:
+        """What :meth:`decide` needs to know about each column of ``table`` (one chunk of
+        the training rows); observations of several chunks merge with :func:`merge`."""
+        return [_observe(table, name, col, name in self.categorical, self.na_values, cap)
+                for name, col in zip(table.names, table.columns, strict=True)]
+
+    def decide(self, observed: Sequence[Observation],
+               medians: Callable[[Sequence[str]], dict[str, float]]) -> TableEncoder:
+        """Fit from the (merged) observations of all the training rows; ``medians(names)``
+        gives the median of those numeric columns' present values."""
         self.columns, self.dropped, self.notes = [], [], []
-        for name, col in zip(table.names, table.columns, strict=True):
-            spec = self._fit_column(table, name, col)
+        specs = [self._decide_column(o) for o in observed]
+        numeric = [s.name for s in specs if s is not None and s.kind == "numeric"]
+        found = medians(numeric) if numeric else {}
+        for o, spec in zip(observed, specs, strict=True):
             if spec is None:
-                self.dropped.append(name)
-            else:
-                self.columns.append(spec)
+                self.dropped.append(o.name)
+                continue
+            if spec.kind == "numeric":
+                spec.median = found[spec.name]
+            self.columns.append(spec)
         if not self.columns:
             raise DataError(
-                f"no usable feature columns are left in {table.source}"
+                f"no usable feature columns are left in {observed[0].source if observed else 'the table'}"
                 + (f" (dropped: {', '.join(self.dropped)})" if self.dropped else "")
                 + "; training needs at least one feature column. Keep one with keep= (--keep)."
             )
         return self
 
-    def _fit_column(self, table: Table, name: str, col: Array) -> ColumnSpec | None:
-        kind = col.dtype.kind
-        if kind == "M" or (kind == "O" and _looks_like_dates(col)):
-            _refuse_dates(table, name, col)
-        if kind == "O" and name not in self.categorical:
-            numbers = _numbers_in_text(table, name, col, self.na_values)
-            if numbers is not None:  # text that holds only numbers (a data frame of strings)
-                col, kind = numbers, "f"
-        if name in self.categorical or kind == "O":
-            values = _as_text(col, self.na_values)
-            present = values[values != MISSING]
-            distinct = np.unique(present)
+    def _decide_column(self, o: Observation) -> ColumnSpec | None:
+        name = o.name
+        numbers = o.kind == "number"
+        if o.kind == "text" and name not in self.categorical:
+            if o.text_bad > (1 - NUMERIC_SHARE) * o.rows or o.text_present == 0 \
+                    or o.text_bad == o.text_present:
+                numbers = False
+            elif o.text_bad:
+                where, v = o.first_bad or ("", "")
+                raise DataError(
+                    f"column {name!r} holds numbers except for {o.text_bad} cell(s), the first "
+                    f"{v!r} at {where}; fix those cells, or mark such values as missing with "
+                    f"na_values=[{v!r}] (--na-values {shlex.quote(v)}); to treat the column as "
+                    f"categories, pass categorical=[{name!r}] (--categorical {shlex.quote(name)})."
+                )
+            else:  # text that holds only numbers (a data frame of strings)
+                numbers = True
+        if name in self.categorical or (o.kind == "text" and not numbers):
+            if o.values is None:
+                if name not in self.keep and name not in self.categorical:
+                    self.notes.append(
+                        f"column {name!r} has more than {MAX_DISTINCT} distinct values and was "
+                        "left out as an identifier; one-hot encoding needs fewer categories.")
+                    return None
+                raise DataError(
+                    f"column {name!r} has more than {MAX_DISTINCT} distinct values; one-hot "
+                    "encoding needs fewer categories. Leave it out with drop= (--drop).")
+            present = int(o.counts[o.values != MISSING].sum()) if o.counts is not None else 0
+            distinct = int((o.values != MISSING).sum())
             if (name not in self.keep and name not in self.categorical
-                    and len(present) >= IDENTIFIER_MIN_ROWS
-                    and len(distinct) >= IDENTIFIER_SHARE * len(present)):
+                    and present >= IDENTIFIER_MIN_ROWS and distinct >= IDENTIFIER_SHARE * present):
                 self.notes.append(
-                    f"column {name!r} looks like an identifier ({len(distinct)} distinct values "
-                    f"in {len(present)} rows) and was left out; to use it anyway, pass "
+                    f"column {name!r} looks like an identifier ({distinct} distinct values "
+                    f"in {present} rows) and was left out; to use it anyway, pass "
                     f"keep=[{name!r}] (--keep {shlex.quote(name)})."
                 )
                 return None
-            categories = sorted(str(c) for c in np.unique(values).tolist())
-            return ColumnSpec(name, "categorical", categories=categories)
-        if kind == "b":
+            return ColumnSpec(name, "categorical", categories=sorted(o.values.tolist()))
+        if o.kind == "bool":
             return ColumnSpec(name, "boolean")
-        if kind in "iuf":
-            x = col.astype(np.float64, copy=False)
-            missing = np.isnan(x)
-            if missing.all():
-                self.notes.append(f"column {name!r} has no values (every cell is missing) and "
-                                  "was left out.")
-                return None
-            bad = np.flatnonzero(np.isinf(x))
-            if len(bad):
-                i = int(bad[0])
-                raise DataError(
-                    f"feature column {name!r} holds {x[i]} at {table.where(i)}; values must be "
-                    "finite numbers (or missing). Fix the value or mark it missing."
-                )
-            median = float(np.median(x[~missing]))
-            return ColumnSpec(name, "numeric", median=median, missing_indicator=bool(missing.any()))
-        raise DataError(f"column {name!r} of {table.source} has unsupported dtype {col.dtype}.")
+        if o.missing == o.rows:
+            self.notes.append(f"column {name!r} has no values (every cell is missing) and "
+                              "was left out.")
+            return None
+        if o.first_inf is not None:
+            where, inf = o.first_inf
+            raise DataError(
+                f"feature column {name!r} holds {inf} at {where}; values must be "
+                "finite numbers (or missing). Fix the value or mark it missing."
+            )
+        return ColumnSpec(name, "numeric", missing_indicator=o.missing > 0)
 
     # ------------------------------------------------------------------ transform
     @property
@@ -359,36 +510,6 @@ def _as_text(col: Array, na_values: Sequence[str] = ()) -> Array:
     if col.dtype.kind == "b":
         return np.where(col, "true", "false")
     return np.array([_text_of(v, na_values) for v in col.tolist()], dtype=str)
-
-
-def _numbers_in_text(table: Table, name: str, col: Array, na_values: Sequence[str]) -> Array | None:
-    """A text column's numbers (NaN where missing) when all its present cells are numbers;
-    None when it holds text; an error when it is nearly all numbers (bad cells)."""
-    out = np.full(len(col), np.nan)
-    bad: list[tuple[int, str]] = []
-    present = 0
-    for i, v in enumerate(col.tolist()):
-        t = _text_of(v, na_values)
-        if t == MISSING:
-            continue
-        present += 1
-        try:
-            out[i] = float(t)
-        except ValueError:
-            bad.append((i, t))
-            if len(bad) > (1 - NUMERIC_SHARE) * len(col):
-                return None
-    if present == 0 or len(bad) == present:
-        return None
-    if bad:
-        i, v = bad[0]
-        raise DataError(
-            f"column {name!r} holds numbers except for {len(bad)} cell(s), the first {v!r} at "
-            f"{table.where(i)}; fix those cells, or mark such values as missing with "
-            f"na_values=[{v!r}] (--na-values {shlex.quote(v)}); to treat the column as categories, pass "
-            f"categorical=[{name!r}] (--categorical {shlex.quote(name)})."
-        )
-    return out
 
 
 def _one_hot(spec: ColumnSpec, values: Array, block: Array, unseen: Unseen | None) -> None:

@@ -36,12 +36,16 @@ def infer_task(y: Any) -> Literal["classification", "regression"]:
         one_hot = np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=1) == 1)
         return "classification" if one_hot else "regression"
     flat = arr.ravel()
-    if flat.dtype.kind == "f" and not (
-        np.all(np.isfinite(flat)) and np.all(flat == np.round(flat))
-    ):
-        return "regression"
-    n_distinct = len(np.unique(flat))
-    if n_distinct <= MAX_CLASSES and (n_distinct <= 2 or n_distinct < len(flat) / 2):
+    integral = flat.dtype.kind != "f" or bool(np.all(np.isfinite(flat)) and
+                                               np.all(flat == np.round(flat)))
+    return task_of_numbers(integral, len(np.unique(flat)) if integral else 0, len(flat))
+
+
+def task_of_numbers(integral: bool, n_distinct: int,
+                    n: int) -> Literal["classification", "regression"]:
+    """:func:`infer_task`'s rule for one column of numbers, from its counts: are they all
+    finite integers, how many distinct values, how many values."""
+    if integral and n_distinct <= MAX_CLASSES and (n_distinct <= 2 or n_distinct < n / 2):
         return "classification"
     return "regression"
 

@@ -81,8 +81,13 @@ class StandardScaler(_Scaler):
 
     def fit(self, X: Any) -> StandardScaler:
         arr = self._fit_input(X)
-        self.mean = arr.mean(axis=0)
-        std = arr.std(axis=0)
+        return self.from_moments(arr.mean(axis=0), arr.std(axis=0))
+
+    def from_moments(self, mean: FloatArray, std: FloatArray) -> StandardScaler:
+        """Fitted from each column's mean and population standard deviation (data seen in
+        chunks: :func:`neuronless.data.chunked.fit_scaler`)."""
+        self.mean = np.asarray(mean, dtype=np.float64)
+        std = np.asarray(std, dtype=np.float64)
         constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean), 1.0)
         self.scale = np.where(constant, 1.0, std)
         return self
@@ -185,9 +190,17 @@ class RobustScaler(_Scaler):
 
     def fit(self, X: Any) -> RobustScaler:
         arr = self._fit_input(X)
-        self.median = np.median(arr, axis=0)
         q25, q75 = np.percentile(arr, [25.0, 75.0], axis=0)
-        half_range = 0.5 * (arr.max(axis=0) - arr.min(axis=0))
+        return self.from_quantiles(np.median(arr, axis=0), q25, q75, arr.min(axis=0),
+                                   arr.max(axis=0))
+
+    def from_quantiles(self, median: FloatArray, q25: FloatArray, q75: FloatArray,
+                       lo: FloatArray, hi: FloatArray) -> RobustScaler:
+        """Fitted from each column's median, quartiles, min and max (data seen in chunks:
+        :func:`neuronless.data.chunked.fit_scaler`)."""
+        self.median = np.asarray(median, dtype=np.float64)
+        q25, q75 = np.asarray(q25, dtype=np.float64), np.asarray(q75, dtype=np.float64)
+        half_range = 0.5 * (np.asarray(hi, dtype=np.float64) - np.asarray(lo, dtype=np.float64))
         scale = np.where(q75 > q25, q75 - q25, half_range)
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
