@@ -1,0 +1,120 @@
+"""The table -> model pipeline on a Dask collection (neuronless.dask.train, predict).
+
+A real ``distributed.LocalCluster`` of two worker processes on loopback. The reference is the
+in-memory pipeline on the same rows: the fitted preparation is the same (tests/
+test_partitioned.py checks it number by number), and exact full-batch training ends at the
+same float64 parameters, so the two models predict alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+dd = pytest.importorskip("dask.dataframe")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+import dask.array as da
+from distributed import Client, LocalCluster
+
+import neuronless as nl
+from neuronless import ConfigError, DataError
+from neuronless.dask import predict
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _frame(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 5, size=n).astype(float),
+                       "c": rng.choice(["x", "y", "z"], size=n)})
+    df["y"] = np.where(df.a + 0.3 * df.b + (df.c == "x") > 1, "hi", "lo")
+    df["v"] = 2 * df.a - df.b + rng.normal(scale=0.1, size=n)
+    df.loc[rng.random(n) < 0.1, "a"] = np.nan
+    return df
+
+
+SETTINGS = dict(optimizer="irprop+", epochs=25, layers=[6], early_stopping=0, dtype=np.float64)
+
+
+@pytest.mark.parametrize("target,drop", [("y", ["v"]), ("v", ["y"])])
+def test_a_folder_of_parquet_files_trains_the_in_memory_model(client, tmp_path, target, drop):
+    df = _frame()
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 7)):
+        df.iloc[part].to_parquet(tmp_path / f"part-{i:02d}.parquet")
+    model = nl.train(str(tmp_path / "part-*.parquet"), target, drop=drop, client=client,
+                     **SETTINGS)
+    want = nl.train(df, target, drop=drop, batch_size=None, **SETTINGS)
+    assert model.info["dask"]["partitions"] == 7 and model.info["dask"]["workers"] == 2
+    assert model.encoder.to_dict() == want.encoder.to_dict()
+    np.testing.assert_allclose(model.net.params, want.net.params, rtol=1e-9, atol=1e-12)
+    assert len(model.history.train_loss) == 25
+    np.testing.assert_allclose(model.history.train_loss, want.history.train_loss, rtol=1e-9)
+    key = "accuracy" if target == "y" else "rmse"
+    assert model.info["score"]["training"][key] == pytest.approx(
+        want.info["score"]["training"][key], rel=1e-6)
+    # the saved model predicts on the cluster, partition by partition, as in memory
+    path = tmp_path / "m.nless"
+    model.save(path)
+    loaded, _ = nl.Model.load(path)
+    got = predict(loaded, dd.read_parquet(str(tmp_path / "part-*.parquet"))).compute()
+    assert list(got.columns) == [target]
+    if target == "y":
+        np.testing.assert_array_equal(got[target].to_numpy(), want.predict(df))
+    else:  # the parameters agree to rounding, so do the values
+        np.testing.assert_allclose(got[target].to_numpy(), want.predict(df), rtol=1e-9)
+
+
+def test_a_dask_dataframe_and_dask_arrays_train_with_the_current_client(client):
+    df = _frame(seed=1)
+    ddf = dd.from_pandas(df.drop(columns=["v"]), npartitions=4)
+    model = nl.train(ddf, "y", **SETTINGS)  # a Dask collection: the current client
+    assert model.task == "classification" and model.labels.classes == ["hi", "lo"]
+    X = df[["b"]].to_numpy()
+    Xd = da.from_array(X, chunks=(300, 1))
+    yd = da.from_array(df["v"].to_numpy(), chunks=(300,))
+    reg = nl.train(Xd, yd, client=client, **SETTINGS)
+    want = nl.train(X, df["v"].to_numpy(), batch_size=None, **SETTINGS)
+    np.testing.assert_allclose(reg.net.params, want.net.params, rtol=1e-9, atol=1e-12)
+    out = predict(reg, Xd)
+    assert isinstance(out, da.Array)
+    np.testing.assert_allclose(out.compute(), want.predict(X), rtol=1e-9)
+    proba = predict(model, ddf, proba=True).compute()
+    assert list(proba.columns) == ["hi", "lo"]
+    np.testing.assert_allclose(proba.to_numpy().sum(axis=1), 1.0)
+
+
+def test_early_stopping_on_the_cluster_keeps_the_best_epoch(client):
+    df = _frame(seed=2).drop(columns=["v"])
+    ddf = dd.from_pandas(df, npartitions=3)
+    model = nl.train(ddf, "y", client=client, optimizer="sgd", learning_rate=5.0, epochs=60,
+                     batch_size=None, layers=[4], early_stopping=3, dtype=np.float64)
+    h = model.history
+    assert h.stopped_reason == "early_stopping" and len(h.train_loss) < 60
+    assert h.train_loss[h.best_epoch] == min(h.train_loss)
+
+
+def test_bad_input_on_dask_is_one_clear_error(client):
+    ddf = dd.from_pandas(_frame().drop(columns=["v"]), npartitions=2)
+    with pytest.raises(ConfigError, match="Cascade2 .* does not run on Dask"):
+        nl.train(ddf, "y", optimizer="cascade", client=client)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        nl.train(ddf, "y", client=client, epoch=3)
+    with pytest.raises(DataError, match="no column 'nope'|'nope'"):
+        nl.train(ddf, "nope", client=client, epochs=2)
+    with pytest.raises(ConfigError, match="takes a dask.dataframe"):
+        nl.train({"a": [1, 2]}, "a", client=client)
+    with pytest.raises(DataError, match="Parquet .* or CSV/TSV"):
+        nl.train("data.xlsx", "y", client=client)
+    with pytest.raises(ConfigError, match="second dask.array"):
+        nl.train(da.ones((10, 2), chunks=5), "y", client=client)
