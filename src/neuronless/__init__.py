@@ -31,6 +31,7 @@ if _typing.TYPE_CHECKING:  # the names as type checkers see them; at run time __
     from .diagnostics import Finding, diagnose, render_findings
     from .entry import train
     from .errors import (
+        ClusterError,
         ConfigError,
         ConvergenceWarning,
         DataError,
@@ -82,6 +83,7 @@ _LAZY: dict[str, str] = {
     "diagnose": "diagnostics",
     "render_findings": "diagnostics",
     "ConfigError": "errors",
+    "ClusterError": "errors",
     "ConvergenceWarning": "errors",
     "DataError": "errors",
     "DataWarning": "errors",
@@ -141,6 +143,7 @@ __all__ = [
     "AdamW",
     "Backprop",
     "CascadeReport",
+    "ClusterError",
     "ConfigError",
     "ConvergenceWarning",
     "DataError",

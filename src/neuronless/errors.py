@@ -48,6 +48,11 @@ class TrainingDivergedError(NeuronlessError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+class ClusterError(NeuronlessError, RuntimeError):
+    """The Dask cluster went away under a training run (its scheduler or the connection to
+    it); the message says what was lost and which checkpoint holds the run."""
+
+
 class DataWarning(UserWarning):
     """Data that can be used but deserves a look: values not seen in training, for example."""
 

@@ -20,8 +20,11 @@ nothing else in neuronless imports it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,10 +32,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..backprop import Backprop, check_loss_targets, resolve_loss
-from ..errors import ConfigError, DataError, ShapeError, TrainingDivergedError
+from ..errors import (
+    ClusterError,
+    ConfigError,
+    DataError,
+    NeuronlessError,
+    ShapeError,
+    TrainingDivergedError,
+)
 from ..losses import Loss
 from ..network import Network
-from ..optimizers import State, get_optimizer
+from ..optimizers import State, get_optimizer, hyperparameters
 from ..training import History
 
 Array = NDArray[Any]
@@ -160,7 +170,15 @@ class DaskObjective:
             try:
                 parts = self._parts(params, fresh=attempt > 0)
                 break
-            except (FutureCancelledError, OSError) as e:
+            except NeuronlessError:
+                raise
+            except Exception as e:
+                if self.client.status != "running":  # the scheduler (or our link to it) is gone
+                    raise ClusterError(
+                        f"lost the Dask scheduler: the client is {self.client.status!r} "
+                        f"({type(e).__name__}: {e}).") from e
+                if not isinstance(e, (FutureCancelledError, OSError)):
+                    raise
                 if attempt == RETRIES:
                     raise DataError(
                         f"the cluster lost work {RETRIES + 1} times in a row ({e}); check the "
@@ -204,7 +222,9 @@ class DaskObjective:
 def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
                    epochs: int = 100, loss: str | Loss | None = None, l2: float = 0.0,
                    client: Any = None, partitions: int | None = None,
-                   callback: Callable[[int, float], Any] | None = None) -> History:
+                   callback: Callable[[int, float], Any] | None = None,
+                   checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 10,
+                   resume: str | os.PathLike[str] | None = None) -> History:
     """Train ``net`` in place, full batch, on data held by a Dask cluster.
 
     Every epoch is one :class:`DaskObjective` evaluation and one step of ``optimizer`` (a
@@ -214,22 +234,68 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     nets end at the same parameters to rounding. Returns the history of the loss before each
     step. ``callback(epoch, loss)`` runs after each step; returning True stops training.
 
+    ``checkpoint``: save the network, the step rule's state and the history there
+    (atomically, the format of :func:`neuronless.fit`'s checkpoints) every
+    ``checkpoint_every`` epochs and at the end; ``resume``: continue from one up to
+    ``epochs`` epochs in all, ending where an uninterrupted run ends.
+
     Faults: the sums are added in partition order whichever worker computed them, so a run
     is deterministic. Partitions of a ``dask.array`` are recomputed from its graph when a
     worker dies, and the network and parameters are on every worker, so a killed worker
     costs time, not the run, which ends at the same parameters. NumPy inputs are scattered
     once and live only on the worker that holds them: for fault tolerance pass a
-    ``dask.array``.
+    ``dask.array``. Losing the scheduler (or the client's connection to it) ends training
+    with one :class:`~neuronless.errors.ClusterError` that names the last checkpoint.
     """
+    from ..files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
+    from ..training import _architecture
+
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive integer; got {epochs!r}.")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
+            or checkpoint_every < 1:
+        raise ConfigError(f"checkpoint_every must be a positive integer; got "
+                          f"{checkpoint_every!r}.")
     opt = get_optimizer(optimizer)
     objective = DaskObjective(net, X, Y, loss=loss, l2=l2, client=client, partitions=partitions)
     objective.check_targets()
+    # what neuronless.fit records for a whole-batch run: the two resume each other's checkpoints
+    fit_args = json.loads(json.dumps({
+        "loss": objective.loss.name, "optimizer": type(opt).__name__,
+        "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
+        "batch_size": None, "l2": objective.l2, "shuffle": False}, default=repr))
     state: State = opt.init(net.params)
-    history = History()
-    for epoch in range(epochs):
-        value, grads = objective(net.params)
+    history, done = History(), 0
+    if resume is not None:
+        saved = read_checkpoint(resume)
+        if _architecture(saved.net) != _architecture(net) or saved.fit_args != fit_args:
+            raise ConfigError(
+                f"cannot resume from {os.fspath(resume)}: it was saved by another run (its "
+                f"network {saved.net.sizes} and settings {saved.fit_args}; this run: "
+                f"{net.sizes} and {fit_args}). Resume with the same network, loss, optimizer "
+                "and l2, or start without resume=.")
+        net.params[...] = saved.net.params
+        state, done = saved.state, saved.epochs_done
+        history = History(**{k: v for k, v in saved.history.items()
+                             if k in History.__dataclass_fields__})
+
+    def save(finished: bool) -> None:
+        if checkpoint is not None:
+            write_checkpoint(checkpoint, Checkpoint(
+                net=net, epochs_done=done, fit_args=fit_args, state=state,
+                rng_state=dict(np.random.default_rng(0).bit_generator.state),
+                history=dataclasses.asdict(history), finished=finished))
+
+    saved_at = done
+    for epoch in range(done, epochs):
+        try:
+            value, grads = objective(net.params)
+        except ClusterError as e:
+            where = (f"the last checkpoint, {os.fspath(checkpoint)}, holds epoch {saved_at}: "
+                     "start a cluster and run again with resume= that file"
+                     if checkpoint is not None and saved_at > 0 else
+                     "no checkpoint was written (pass checkpoint= to keep long runs)")
+            raise ClusterError(f"{e} Training stopped at epoch {epoch}; {where}.") from e
         if not math.isfinite(value):
             raise TrainingDivergedError(
                 f"the loss became {value} in epoch {epoch}; the network keeps the weights of "
@@ -237,8 +303,14 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
         history.epoch.append(epoch)
         history.train_loss.append(value)
         opt.step(net.params, grads.astype(net.dtype), state, loss=value)
-        if callback is not None and callback(epoch, value) is True:
+        done = epoch + 1
+        stop = callback is not None and callback(epoch, value) is True
+        if stop:
             history.stopped_reason = "callback"
+        if checkpoint is not None and (done % checkpoint_every == 0 or stop or done == epochs):
+            save(finished=stop)
+            saved_at = done
+        if stop:
             return history
     history.stopped_reason = "epochs"
     return history

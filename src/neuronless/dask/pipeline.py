@@ -287,7 +287,8 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: st
 
         history = fit_full_batch(net, X, Y, optimizer=recipe.make_optimizer(),
                                  epochs=recipe.epochs, loss=loss, l2=recipe.l2, client=client,
-                                 callback=watch)
+                                 callback=watch, checkpoint=opts.checkpoint,
+                                 checkpoint_every=opts.checkpoint_every, resume=opts.resume)
         return watch.finish(history)
     if method == "gradient":
         from .stream import fit_streamed  # type: ignore[import-not-found,unused-ignore]
