@@ -100,7 +100,8 @@ def test_losing_the_scheduler_is_one_clear_error_and_the_checkpoint_resumes(own_
                        callback=crash, checkpoint=ckpt, checkpoint_every=3)
     client.close()
     saved = nl.files.checkpoint.read_checkpoint(ckpt)  # intact, readable
-    assert saved.epochs_done == 6 and len(saved.history["train_loss"]) == 6
+    assert saved.epochs_done == 6
+    assert len(saved.history["train_loss"]) == 6
     # resumed on a new cluster, the run ends where an undisturbed run ends
     net = _net()
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
@@ -110,7 +111,7 @@ def test_losing_the_scheduler_is_one_clear_error_and_the_checkpoint_resumes(own_
                                  resume=ckpt, checkpoint=ckpt)
     assert len(history.train_loss) == 20
     np.testing.assert_array_equal(net.params, _undisturbed(20))
-    with pytest.raises(nl.ConfigError, match="cannot resume from .*another run"):
+    with pytest.raises(nl.ConfigError, match=r"cannot resume from .*another run"):
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                           dashboard_address="127.0.0.1:0", host="127.0.0.1") as cluster, \
                 Client(cluster) as fresh:
@@ -127,7 +128,7 @@ def test_losing_the_client_is_one_clear_error(tmp_path):
             if epoch == 2:
                 client.close()
 
-        with pytest.raises(ClusterError, match="lost the Dask scheduler: the client is "
-                                               "'closed'.*no checkpoint was written"):
+        with pytest.raises(ClusterError, match=r"lost the Dask scheduler: the client is "
+                                               r"'closed'.*no checkpoint was written"):
             fit_full_batch(_net(), X, Y, epochs=10, loss="cross_entropy", client=client,
                            callback=hang_up)

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
-dd = pytest.importorskip("dask.dataframe")
-pd = pytest.importorskip("pandas")
+pytest.importorskip("dask.dataframe")
+pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 import dask.array as da
+import dask.dataframe as dd
+import pandas as pd
 from distributed import Client, LocalCluster
 
 import neuronless as nl
@@ -47,7 +49,7 @@ def _frame(n=1200, seed=0):
 SETTINGS = dict(optimizer="irprop+", epochs=25, layers=[6], early_stopping=0, dtype=np.float64)
 
 
-@pytest.mark.parametrize("target,drop", [("y", ["v"]), ("v", ["y"])])
+@pytest.mark.parametrize(("target", "drop"), [("y", ["v"]), ("v", ["y"])])
 def test_a_folder_of_parquet_files_trains_the_in_memory_model(client, tmp_path, target, drop):
     df = _frame()
     for i, part in enumerate(np.array_split(np.arange(len(df)), 7)):
@@ -55,7 +57,8 @@ def test_a_folder_of_parquet_files_trains_the_in_memory_model(client, tmp_path, 
     model = nl.train(str(tmp_path / "part-*.parquet"), target, drop=drop, client=client,
                      **SETTINGS)
     want = nl.train(df, target, drop=drop, batch_size=None, **SETTINGS)
-    assert model.info["dask"]["partitions"] == 7 and model.info["dask"]["workers"] == 2
+    assert model.info["dask"]["partitions"] == 7
+    assert model.info["dask"]["workers"] == 2
     assert model.encoder.to_dict() == want.encoder.to_dict()
     np.testing.assert_allclose(model.net.params, want.net.params, rtol=1e-9, atol=1e-12)
     assert len(model.history.train_loss) == 25
@@ -79,7 +82,8 @@ def test_a_dask_dataframe_and_dask_arrays_train_with_the_current_client(client):
     df = _frame(seed=1)
     ddf = dd.from_pandas(df.drop(columns=["v"]), npartitions=4)
     model = nl.train(ddf, "y", **SETTINGS)  # a Dask collection: the current client
-    assert model.task == "classification" and model.labels.classes == ["hi", "lo"]
+    assert model.task == "classification"
+    assert model.labels.classes == ["hi", "lo"]
     X = df[["b"]].to_numpy()
     Xd = da.from_array(X, chunks=(300, 1))
     yd = da.from_array(df["v"].to_numpy(), chunks=(300,))
@@ -100,21 +104,22 @@ def test_early_stopping_on_the_cluster_keeps_the_best_epoch(client):
     model = nl.train(ddf, "y", client=client, optimizer="sgd", learning_rate=5.0, epochs=60,
                      batch_size=None, layers=[4], early_stopping=3, dtype=np.float64)
     h = model.history
-    assert h.stopped_reason == "early_stopping" and len(h.train_loss) < 60
+    assert h.stopped_reason == "early_stopping"
+    assert len(h.train_loss) < 60
     assert h.train_loss[h.best_epoch] == min(h.train_loss)
 
 
 def test_bad_input_on_dask_is_one_clear_error(client):
     ddf = dd.from_pandas(_frame().drop(columns=["v"]), npartitions=2)
-    with pytest.raises(ConfigError, match="Cascade2 .* does not run on Dask"):
+    with pytest.raises(ConfigError, match=r"Cascade2 .* does not run on Dask"):
         nl.train(ddf, "y", optimizer="cascade", client=client)
-    with pytest.raises(ConfigError, match="unknown setting"):
+    with pytest.raises(ConfigError, match=r"unknown setting"):
         nl.train(ddf, "y", client=client, epoch=3)
-    with pytest.raises(DataError, match="no column 'nope'|'nope'"):
+    with pytest.raises(DataError, match=r"no column 'nope'|'nope'"):
         nl.train(ddf, "nope", client=client, epochs=2)
-    with pytest.raises(ConfigError, match="takes a dask.dataframe"):
+    with pytest.raises(ConfigError, match=r"takes a dask.dataframe"):
         nl.train({"a": [1, 2]}, "a", client=client)
-    with pytest.raises(DataError, match="Parquet .* or CSV/TSV"):
+    with pytest.raises(DataError, match=r"Parquet .* or CSV/TSV"):
         nl.train("data.xlsx", "y", client=client)
-    with pytest.raises(ConfigError, match="second dask.array"):
+    with pytest.raises(ConfigError, match=r"second dask.array"):
         nl.train(da.ones((10, 2), chunks=5), "y", client=client)

@@ -7,6 +7,8 @@ random row splits of the same table, run through :func:`neuronless.data.chunked.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,9 @@ from neuronless.data.chunked import exact_quantiles, fit_scaler, in_memory, mome
 from neuronless.data.scaling import MinMaxScaler, RobustScaler, StandardScaler
 from neuronless.partitioned import PartSpec, prepare_parts, score_parts, training_rows
 
-pd = pytest.importorskip("pandas")
+pytest.importorskip("pandas")
+
+import pandas as pd
 
 
 def _cols(chunk):
@@ -97,11 +101,11 @@ def _table(n=900, seed=0):
 
 def _parts(df, rng):
     cuts = [0, *np.sort(rng.integers(0, len(df), size=4)).tolist(), len(df)]
-    return list(enumerate([df.iloc[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]))
+    return list(enumerate([df.iloc[a:b] for a, b in itertools.pairwise(cuts)]))
 
 
 @pytest.mark.parametrize("scale", ["robust", "standard", "minmax", "none"])
-@pytest.mark.parametrize("target,drop", [("y", ["v", "k"]), ("v", ["y", "k"]), ("k", ["y", "v"])])
+@pytest.mark.parametrize(("target", "drop"), [("y", ["v", "k"]), ("v", ["y", "k"]), ("k", ["y", "v"])])
 def test_prepare_parts_fits_what_prepare_and_build_model_fit(scale, target, drop):
     df = _table()
     rng = np.random.default_rng(len(target) + len(scale))
@@ -112,7 +116,8 @@ def test_prepare_parts_fits_what_prepare_and_build_model_fit(scale, target, drop
     pp, got = prepare_parts(in_memory(parts), PartSpec(target, drop=tuple(drop)), recipe, opts)
     assert got.task == want.task == pp.task
     assert got.encoder.to_dict() == want.encoder.to_dict()
-    assert pp.notes == prep.notes and len(pp.notes) >= 2  # the id and the empty column
+    assert pp.notes == prep.notes
+    assert len(pp.notes) >= 2  # the id and the empty column
     assert (got.labels is None) == (want.labels is None)
     if want.labels is not None:
         assert got.labels.classes == want.labels.classes
@@ -140,12 +145,12 @@ def test_the_partition_rules_give_the_in_memory_errors():
     with pytest.raises(DataError, match="holds numbers except for 3 cell"):
         pipeline.prepare(df, "y")
     parts = list(enumerate([df.iloc[:50], df.iloc[50:]]))
-    with pytest.raises(DataError, match="holds numbers except for 3 cell.*'oops' at row 3 of "
-                                        "partition 0"):
+    with pytest.raises(DataError, match=r"holds numbers except for 3 cell.*'oops' at row 3 of "
+                                        r"partition 0"):
         prepare_parts(in_memory(parts), PartSpec("y"), recipe, opts)
     mixed = [(0, pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})),
              (1, pd.DataFrame({"x": ["a", "b"], "y": [0, 1]}))]
-    with pytest.raises(DataError, match="holds number cells in one part.*text cells"):
+    with pytest.raises(DataError, match=r"holds number cells in one part.*text cells"):
         prepare_parts(in_memory(mixed), PartSpec("y"), recipe, opts)
     one = [(0, pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "a", "a"]}))]
     with pytest.raises(DataError, match="only the class 'a'"):

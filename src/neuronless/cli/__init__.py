@@ -132,6 +132,10 @@ def _build_parser() -> _Parser:
                        help="text columns to keep even if they look like identifiers")
     train.add_argument("--categorical", type=_names, default=None, metavar="COLUMN[,COLUMN...]",
                        help="numeric columns to one-hot encode as categories (codes)")
+    train.add_argument("--dask", metavar="CLUSTER", default=None,
+                       help="train on a Dask cluster: local:N (N worker processes here) or "
+                       "tcp://HOST:PORT (a running scheduler); DATA may then be a glob or "
+                       "folder of Parquet/CSV files, read lazily (docs/dask.md)")
     train.set_defaults(func=_train)
 
     predict = sub.add_parser("predict", help="predict labels or values for a data file")

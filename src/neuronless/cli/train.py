@@ -17,12 +17,15 @@ def _train(args: argparse.Namespace) -> int:
     options = {k: v for k, v in _options(args).items() if v is not None}
     from ..pipeline import DEFAULTS
 
-    with _progress(args.epochs or DEFAULTS.epochs) as (progress, callbacks):
-        model = train(
-            args.data, _target(args.target), task=args.task, seed=args.seed,
-            fann_compatible=bool(args.fann_compatible), progress=progress,
-            callbacks=callbacks, log=_print_line, **options,
-        )
+    if getattr(args, "dask", None):
+        model = _train_on_dask(args, options)
+    else:
+        with _progress(args.epochs or DEFAULTS.epochs) as (progress, callbacks):
+            model = train(
+                args.data, _target(args.target), task=args.task, seed=args.seed,
+                fann_compatible=bool(args.fann_compatible), progress=progress,
+                callbacks=callbacks, log=_print_line, **options,
+            )
     info = model.info
     where, score = next(iter(info["score"].items()))
     if "accuracy" in score:
@@ -40,6 +43,33 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{summary} after {n_epochs} epochs{grown}{stopped}, "
           f"{info['training_seconds']:.2f} s; model saved to {args.output}")
     return 0
+
+
+def _train_on_dask(args: argparse.Namespace, options: dict[str, Any]) -> Any:
+    """``--dask``: the same pipeline on a cluster (neuronless.dask.train)."""
+    try:
+        from ..dask.cluster import connect, parse
+        from ..dask.pipeline import train as train_on_dask
+    except ImportError as e:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--dask needs the dask extra ({e.name} is missing): "
+                          "pip install 'neuronless[dask]'.") from None
+    parse(args.dask)  # a bad address is an error before any work
+    backend = options.pop("backend", "auto")
+    if backend != "auto":
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--backend {backend} does not apply with --dask: the cluster's "
+                          "workers run the NumPy epochs.")
+    if options.pop("max_neurons", None) is not None:
+        from ..errors import ConfigError
+
+        raise ConfigError("--max-neurons is Cascade2's, which does not run on Dask.")
+    with connect(args.dask) as client:
+        return train_on_dask(args.data, _target(args.target), client=client, task=args.task,
+                             seed=args.seed, fann_compatible=bool(args.fann_compatible),
+                             progress=True, log=_print_line, **options)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

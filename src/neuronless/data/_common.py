@@ -30,12 +30,16 @@ COMPRESSED_EXTENSIONS = {".gz": "gzip", ".bz2": "bz2"}  # a text table's suffix 
 
 def _check_file(path: PathLike) -> None:
     p = Path(path)
+    many = ("a glob or folder of Parquet/CSV files is read lazily on a Dask cluster: pass "
+            "client= to neuronless.train, or --dask local:N on the command line (docs/dask.md)")
     if not p.exists():
+        if any(c in str(path) for c in "*?["):
+            raise DataError(f"{path}: no such file; {many}.")
         raise DataError(
             f"{path}: no such file. Check the path (relative paths start at {os.getcwd()})."
         )
     if p.is_dir():
-        raise DataError(f"{path} is a directory; pass a data file.")
+        raise DataError(f"{path} is a directory; pass a data file ({many}).")
 
 
 
