@@ -123,3 +123,36 @@ def test_bad_input_on_dask_is_one_clear_error(client):
         nl.train("data.xlsx", "y", client=client)
     with pytest.raises(ConfigError, match=r"second dask.array"):
         nl.train(da.ones((10, 2), chunks=5), "y", client=client)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 20 epochs
+def test_the_estimators_fit_dask_collections_with_the_current_client(client):
+    from neuronless.sklearn import NeuronlessClassifier, NeuronlessRegressor
+
+    df = _frame(seed=3)
+    X, y, v = df[["a", "b", "c"]], df["y"], df["v"]
+    Xd, yd, vd = (dd.from_pandas(t, npartitions=4) for t in (X, y, v))
+    kw = dict(hidden_layer_sizes=(5,), optimizer="irprop+", max_iter=20, early_stopping=0,
+              random_state=0)
+    clf = NeuronlessClassifier(**kw).fit(Xd, yd)
+    want = NeuronlessClassifier(**kw).fit(X, y)
+    assert clf.model_.info["dask"]["partitions"] == 4
+    np.testing.assert_array_equal(clf.classes_, want.classes_)
+    assert list(clf.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_allclose(clf.network_.params, want.network_.params, rtol=1e-9, atol=1e-12)
+    assert clf.n_iter_ == want.n_iter_ == 20
+    got = clf.predict(Xd)
+    assert hasattr(got, "compute")  # lazy: computed where the partitions live
+    np.testing.assert_array_equal(got.compute().to_numpy(), want.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(Xd).compute(), want.predict_proba(X),
+                               rtol=1e-9)
+    # in memory after a fit on the cluster: an ordinary fitted estimator
+    np.testing.assert_array_equal(clf.predict(X), want.predict(X))
+    assert clf.score(X, y) == want.score(X, y)
+    reg = NeuronlessRegressor(**kw).fit(da.from_array(X[["b"]].to_numpy(), chunks=(300, 1)),
+                                        da.from_array(v.to_numpy(), chunks=300))
+    want_reg = NeuronlessRegressor(**kw).fit(X[["b"]].to_numpy(), v.to_numpy())
+    np.testing.assert_allclose(reg.network_.params, want_reg.network_.params, rtol=1e-9,
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="sample_weight and validation_data"):
+        NeuronlessRegressor(**kw).fit(Xd[["b"]], vd, sample_weight=np.ones(len(v)))

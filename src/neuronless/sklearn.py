@@ -42,6 +42,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .entry import on_dask
 from .model import Model
 from .network import Network
 from .pipeline import (
@@ -60,6 +61,20 @@ from .pipeline import (
 Array = NDArray[Any]
 
 __all__ = ["NeuronlessClassifier", "NeuronlessRegressor"]
+
+
+def _dask_predict(model: Model, X: Any, proba: bool) -> Any:
+    """Predictions for a Dask collection, lazily, partition by partition: a dask.array for a
+    dask.array; for a dask.dataframe a dask Series (one target), dask DataFrame (several) or,
+    for probabilities, a dask.array."""
+    from .dask.pipeline import predict
+
+    out = predict(model, X, proba=proba)
+    if hasattr(out, "columns"):
+        if proba:
+            return out.to_dask_array(lengths=True)
+        return out[out.columns[0]] if len(out.columns) == 1 else out
+    return out
 
 
 def _is_frame(X: Any) -> bool:
@@ -203,6 +218,9 @@ class _NeuronlessBase(BaseEstimator):  # type: ignore[misc]  # sklearn ships no 
              incremental: bool, classes: Any = None) -> Any:
         fitted = hasattr(self, "model_")
         first = not fitted or not (incremental or self.warm_start)
+        if on_dask(X) or on_dask(y):
+            return self._fit_dask(X, y, sample_weight, validation_data, incremental, classes,
+                                  first)
         if incremental and self.optimizer in (*WHOLE_BATCH, "cascade"):
             raise ValueError(f"partial_fit needs a step-rule optimizer (adam, sgd, momentum, "
                              f"nesterov, rmsprop, rprop, ...); got optimizer={self.optimizer!r}.")
@@ -240,6 +258,55 @@ class _NeuronlessBase(BaseEstimator):  # type: ignore[misc]  # sklearn ships no 
             model = fit_prepared(prep, recipe, opts, model=model, validation=held,
                                  sample_weight=weights, state=state)
         self._record(model, len(rows), incremental and not first)
+        return self
+
+    def _fit_dask(self, X: Any, y: Any, sample_weight: Any, validation_data: Any,
+                  incremental: bool, classes: Any, first: bool) -> Any:
+        """``fit``/``partial_fit`` on Dask collections, with the current ``distributed``
+        client: ``fit`` runs the pipeline on the cluster (:func:`neuronless.dask.train`);
+        ``partial_fit`` is one pass over the blocks, each block's rows fetched in turn and
+        given to the in-memory ``partial_fit`` (out-of-core, as dask-ml's ``Incremental``)."""
+        if sample_weight is not None or validation_data is not None:
+            raise ValueError("sample_weight and validation_data are not available with Dask "
+                             "collections; leave them out (early stopping then watches the "
+                             "training loss).")
+        if incremental:
+            from .dask.incremental import (  # type: ignore[import-not-found,unused-ignore]
+                fit_incremental,
+            )
+
+            return fit_incremental(self, X, y, epochs=1, classes=classes)
+        if not first:
+            raise ValueError("warm_start does not continue on Dask collections; fit again "
+                             "without warm_start, or continue with partial_fit.")
+        from .dask.pipeline import train as train_on_dask
+
+        meta: Any = getattr(X, "_meta", None)
+        dtype = _frame_dtype(meta) if _is_frame(meta) else (
+            X.dtype.type if getattr(X, "dtype", None) in (np.float32, np.float64) else np.float64)
+        seed = self._seed()
+        opts = self._options(dtype, seed)
+        recipe = self._recipe(opts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow is caught from the loss
+            model = train_on_dask(X, y, task=self._task, recipe=recipe, seed=seed, dtype=dtype,
+                                  loss=self.loss)
+        if _is_frame(meta):
+            self.feature_names_in_ = np.array([str(c) for c in meta.columns], dtype=object)
+            self.n_features_in_ = len(meta.columns)
+        else:
+            self.n_features_in_ = int(X.shape[1])
+        if model.labels is not None:
+            self.classes_ = np.asarray(model.labels.classes)
+        assert model.encoder is not None
+        width = model.net.n_outputs if model.labels is None else 0
+        self._prepared_ = Prepared(np.empty((0, model.encoder.n_features)),
+                                   np.empty((0, width)) if width else np.empty(0, np.int64),
+                                   model.task, model.labels, model.encoder,
+                                   list(model.feature_names), list(model.target_names),
+                                   "the Dask collection")
+        self._state_ = None
+        self._record(model, int(model.info["dask"]["rows"]), False)
         return self
 
     def _set_classes(self, y: Array, classes: Any, first: bool, incremental: bool) -> None:
@@ -404,14 +471,18 @@ class NeuronlessClassifier(ClassifierMixin, _NeuronlessBase):  # type: ignore[mi
         return out
 
     def predict(self, X: Any) -> Array:
-        """The class of each row, drawn from ``classes_``."""
+        """The class of each row, drawn from ``classes_`` (a Dask collection: a lazy one)."""
         check_is_fitted(self)
+        if on_dask(X):
+            return _dask_predict(self.model_, X, False)  # type: ignore[no-any-return]
         out: Array = self.classes_[self._indices(self._outputs(X))]
         return out
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``."""
         check_is_fitted(self)
+        if on_dask(X):
+            return _dask_predict(self.model_, X, True)  # type: ignore[no-any-return]
         out = self._outputs(X)
         if out.shape[1] == 1:
             return np.column_stack([1.0 - out[:, 0], out[:, 0]])
@@ -459,6 +530,8 @@ class NeuronlessRegressor(RegressorMixin, _NeuronlessBase):  # type: ignore[misc
     def predict(self, X: Any) -> Array:
         """The predicted values: ``(n,)`` for one target, ``(n, n_outputs)`` for several."""
         check_is_fitted(self)
+        if on_dask(X):
+            return _dask_predict(self.model_, X, False)  # type: ignore[no-any-return]
         rows, _ = self._check_X(X, reset=False)
         return np.asarray(self.model_.predict(rows))
 

@@ -113,10 +113,14 @@ def _partitions(data: Any, target: Any, client: Any,
     else:
         source = "the Dask collection"
     if isinstance(data, dd.DataFrame):
-        if isinstance(target, da.Array) or hasattr(target, "__dask_graph__"):
-            raise ConfigError("with a dask.dataframe, name the target column (target='y'); "
-                              "target values as a separate collection go with a dask.array "
-                              "of features.")
+        if hasattr(target, "__dask_graph__"):  # the targets as a collection of their own
+            xs, ys = list(data.to_delayed()), list(np.ravel(target.to_delayed()))
+            if len(xs) != len(ys):
+                raise DataError(f"the features have {len(xs)} partitions and the targets "
+                                f"{len(ys)}; split both the same way (same npartitions and "
+                                "rows per partition).")
+            pairs = [delayed(_pair)(x, y) for x, y in zip(xs, ys, strict=True)]
+            return Parts(client, pairs, source), _VALUES, source
         return Parts(client, list(data.to_delayed()), source), target, source
     if isinstance(data, da.Array):
         if data.ndim != 2:
