@@ -104,9 +104,14 @@ def test_early_stopping_on_the_cluster_keeps_the_best_epoch(client):
     model = nl.train(ddf, "y", client=client, optimizer="sgd", learning_rate=5.0, epochs=60,
                      batch_size=None, layers=[4], early_stopping=3, dtype=np.float64)
     h = model.history
-    assert h.stopped_reason == "early_stopping"
+    assert h.stopped_reason == "early stopping: no improvement for 3 epochs"
     assert len(h.train_loss) < 60
     assert h.train_loss[h.best_epoch] == min(h.train_loss)
+    want = nl.train(df, "y", optimizer="sgd", learning_rate=5.0, epochs=60, batch_size=None,
+                    layers=[4], early_stopping=3, dtype=np.float64)  # in memory: the same stop
+    assert want.history.stopped_reason == h.stopped_reason
+    assert want.history.best_epoch == h.best_epoch
+    np.testing.assert_allclose(model.net.params, want.net.params, rtol=1e-9, atol=1e-12)
 
 
 def test_bad_input_on_dask_is_one_clear_error(client):

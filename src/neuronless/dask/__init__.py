@@ -4,6 +4,8 @@ Training runs on Dask's ``distributed`` scheduler; neuronless opens no sockets o
 
 - :mod:`neuronless.dask.objective`: exact data-parallel full-batch epochs
   (:class:`DaskObjective`, :func:`fit_full_batch`).
+- :mod:`neuronless.dask.stream`: mini-batch step rules on data larger than memory, one
+  partition at a time (:func:`fit_streamed`).
 - :mod:`neuronless.dask.pipeline`: the table -> model pipeline on a Dask collection
   (:func:`train`, also reached as ``neuronless.train(ddf, client=...)``), :func:`predict` on
   one, :func:`read` of Parquet/CSV globs.
@@ -15,5 +17,6 @@ from __future__ import annotations
 
 from .objective import DaskObjective, fit_full_batch
 from .pipeline import predict, read, train
+from .stream import fit_streamed
 
-__all__ = ["DaskObjective", "fit_full_batch", "predict", "read", "train"]
+__all__ = ["DaskObjective", "fit_full_batch", "fit_streamed", "predict", "read", "train"]

@@ -251,33 +251,36 @@ def _training_arrays(parts: Parts, prep: PreparedParts, model: Model) -> tuple[A
 
 
 class _Watch:
-    """Early stopping, progress lines and checkpoints for the cluster's epoch loops: called
-    after each step with the loss the step started from."""
+    """Early stopping and progress lines for the cluster's epoch loops, as
+    :func:`neuronless.fit` does them: called after each epoch with its training loss; the
+    best epoch's weights (after its step) are kept and restored."""
 
     def __init__(self, model: Model, recipe: Recipe, opts: Options):
         self.net, self.recipe, self.opts = model.net, recipe, opts
-        self.before = self.net.params.copy()
         self.best, self.since = math.inf, 0
         self.best_params: Any = None
         self.best_epoch: int | None = None
         self.every = max(1, recipe.epochs // 10)
 
     def __call__(self, epoch: int, loss: float) -> bool:
-        if loss < self.best - self.recipe.min_delta:
-            self.best, self.best_params, self.best_epoch, self.since = loss, self.before, epoch, 0
-        else:
-            self.since += 1
-        self.before = self.net.params.copy()
-        if self.opts.progress and (epoch + 1) % self.every == 0:
+        if self.opts.progress and ((epoch + 1) % self.every == 0 or epoch == 0):
             self.opts.say("progress", f"epoch {epoch + 1}/{self.recipe.epochs}: loss {loss:.6g}")
-        return bool(self.recipe.early_stopping and self.since >= self.recipe.early_stopping)
+        if not self.recipe.early_stopping:
+            return False
+        if loss < self.best - self.recipe.min_delta:
+            self.best, self.best_epoch, self.since = loss, epoch, 0
+            self.best_params = self.net.params.copy()
+            return False
+        self.since += 1
+        return self.since >= self.recipe.early_stopping
 
     def finish(self, history: Any) -> Any:
         if self.recipe.early_stopping and self.best_params is not None:
             self.net.params[...] = self.best_params
             history.best_epoch = self.best_epoch
             if history.stopped_reason == "callback":
-                history.stopped_reason = "early_stopping"
+                history.stopped_reason = (f"early stopping: no improvement for "
+                                          f"{self.recipe.early_stopping} epochs")
         return history
 
 
@@ -295,11 +298,17 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: st
                                  checkpoint_every=opts.checkpoint_every, resume=opts.resume)
         return watch.finish(history)
     if method == "gradient":
-        from .stream import fit_streamed  # type: ignore[import-not-found,unused-ignore]
+        from .stream import fit_streamed
 
+        if opts.checkpoint is not None or opts.resume is not None:
+            raise ConfigError("checkpoints on Dask are written by full-batch training "
+                              "(irprop+, irprop-, quickprop, batch_size=None); streamed "
+                              "mini-batch training does not write them yet.")
+        assert recipe.batch_size is not None
         history = fit_streamed(net, X, Y, optimizer=recipe.make_optimizer(),
                                epochs=recipe.epochs, batch_size=recipe.batch_size, loss=loss,
-                               l2=recipe.l2, seed=opts.seed, client=client, callback=watch)
+                               l2=recipe.l2, seed=opts.seed, client=client,
+                               schedule=recipe.make_schedule(), callback=watch)
         return watch.finish(history)
     raise ConfigError(f"{recipe.optimizer} does not run on Dask yet.")
 

@@ -1,0 +1,156 @@
+"""Mini-batch training (Adam, SGD, momentum, ...) on data larger than memory, streamed.
+
+Contract: :func:`fit_streamed` trains ``net`` in place with a step rule on rows held by a Dask
+cluster without ever holding them all: each epoch visits the row partitions in a seeded
+random order, brings one partition at a time to this process (the next one is computed and
+fetched while the current one trains, so at most ``prefetch + 1`` partitions are here at
+once), shuffles its rows with the same generator and takes the step rule's mini-batch steps
+on them with :class:`neuronless.training.Trainer` (the in-memory machinery; the optimizer's
+state carries across partitions and epochs). Partitions of a ``dask.array`` are recomputed
+from their graph when a worker dies, so a lost worker costs time, not the run.
+
+Steps are sequential, as on one machine: the cluster reads, decodes and prepares the rows in
+parallel and keeps the data out of this process's memory; the arithmetic of the steps runs
+here. A mini-batch never spans two partitions (a partition smaller than ``batch_size`` is
+one short batch).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError, TrainingDivergedError
+from ..losses import Loss
+from ..network import Network
+from ..training import History, Trainer
+from .objective import _client
+
+
+def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[Any], list[Any]]:
+    """The row blocks of X and Y as lists of Dask tasks (delayed objects or futures)."""
+    import importlib
+
+    da: Any = importlib.import_module("dask.array")
+    if isinstance(X, da.Array) or isinstance(Y, da.Array):
+        Xd = X if isinstance(X, da.Array) else da.from_array(np.asarray(X))
+        Yd = Y if isinstance(Y, da.Array) else da.from_array(np.asarray(Y))
+        if Yd.ndim == 1:
+            Yd = Yd.reshape(-1, 1)
+        if Xd.ndim != 2 or Yd.ndim != 2:
+            raise ShapeError(f"X must be 2-D and Y 1-D or 2-D; got {Xd.shape} and {Yd.shape}.")
+        if any(math.isnan(c) for c in (*Xd.shape, *Yd.shape)):
+            Xd, Yd = Xd.compute_chunk_sizes(), Yd.compute_chunk_sizes()
+        if Xd.shape[0] != Yd.shape[0]:
+            raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} and "
+                             f"{Yd.shape[0]}.")
+        Xd = Xd.rechunk({1: -1})
+        Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
+        return list(Xd.to_delayed().ravel()), list(Yd.to_delayed().ravel())
+    Xa, Ya = np.asarray(X), np.asarray(Y)
+    if Ya.ndim == 1:
+        Ya = Ya.reshape(-1, 1)
+    if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
+        raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
+                         f"{Xa.shape} and {Ya.shape}.")
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
+    cuts = np.linspace(0, len(Xa), k + 1).astype(int)
+    xs = client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
+    ys = client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
+    return list(xs), list(ys)
+
+
+def _pair(x: Any, y: Any) -> tuple[Any, Any]:
+    return np.asarray(x), np.asarray(y)
+
+
+def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epochs: int = 10,
+                 batch_size: int = 256, loss: str | Loss | None = None, l2: float = 0.0,
+                 seed: int = 0, client: Any = None, partitions: int | None = None,
+                 schedule: Callable[[int], float] | None = None, prefetch: int = 1,
+                 shuffle: bool = True,
+                 callback: Callable[[int, float], Any] | None = None) -> History:
+    """Train ``net`` in place with a mini-batch step rule on rows held by a Dask cluster,
+    streaming one partition at a time through this process (see the module docstring).
+
+    Parameters
+    ----------
+    X, Y : dask arrays chunked along rows (or NumPy arrays, split into ``partitions`` blocks
+        and scattered); a 1-D ``Y`` is one output
+    optimizer, batch_size, loss, l2 : as for :class:`neuronless.training.Trainer`
+    epochs : passes over all the rows
+    seed : the order of the partitions and of the rows inside each (``shuffle=False``:
+        partitions and rows in their stored order)
+    schedule : ``schedule(epoch) -> learning rate`` (a :mod:`neuronless.schedules` schedule)
+    prefetch : partitions computed and fetched ahead of the one training (0: none)
+    callback : ``callback(epoch, loss)`` after each epoch; True stops training
+
+    Returns the :class:`~neuronless.training.History`: each epoch's loss is the mean of its
+    mini-batch losses weighted by their rows, as :func:`neuronless.fit` reports it.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError(f"epochs must be a positive integer; got {epochs!r}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive integer (streamed mini-batches); got "
+                          f"{batch_size!r}. Full-batch training on a cluster is "
+                          "neuronless.dask.fit_full_batch.")
+    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+        raise ConfigError(f"prefetch must be an integer >= 0; got {prefetch!r}.")
+    cl = _client(client)
+    xs, ys = _blocks(X, Y, cl, partitions)
+    import importlib
+
+    delayed: Any = importlib.import_module("dask").delayed
+    pairs = [delayed(_pair, pure=True)(x, y) for x, y in zip(xs, ys, strict=True)]
+    trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2)
+    rng = np.random.default_rng(seed)
+    history = History()
+    for epoch in range(epochs):
+        order = rng.permutation(len(pairs)) if shuffle else np.arange(len(pairs))
+        lr = schedule(epoch) if schedule is not None else None
+        pending = [cl.compute(pairs[i]) for i in order[:prefetch + 1]]
+        total, rows = 0.0, 0
+        for j in range(len(order)):
+            xb, yb = pending.pop(0).result()
+            if j + prefetch + 1 < len(order):  # the next partition comes while this one trains
+                pending.append(cl.compute(pairs[order[j + prefetch + 1]]))
+            xb = np.asarray(xb, dtype=net.dtype)
+            yb = np.asarray(yb, dtype=net.dtype)
+            if len(xb) == 0:
+                continue
+            if xb.shape[1] != net.n_inputs:
+                raise ShapeError(f"X has {xb.shape[1]} columns; the network takes "
+                                 f"{net.n_inputs} inputs.")
+            if shuffle:
+                perm = rng.permutation(len(xb))
+                xb, yb = xb[perm], yb[perm]
+            with np.errstate(all="ignore"):
+                value = trainer.epoch(xb, yb, lr)
+            if not math.isfinite(value):
+                raise TrainingDivergedError(
+                    f"the loss became {value} in epoch {epoch}; scale the inputs, add l2 or "
+                    "lower the learning rate.")
+            total += value * len(xb)
+            rows += len(xb)
+            del xb, yb
+        if rows == 0:
+            raise ShapeError("X has no rows; training needs at least one sample.")
+        value = total / rows
+        history.epoch.append(epoch)
+        history.train_loss.append(value)
+        history.learning_rate.append(lr if lr is not None
+                                     else float(getattr(trainer.optimizer, "learning_rate",
+                                                        math.nan)))
+        if callback is not None and callback(epoch, value) is True:
+            history.stopped_reason = "callback"
+            return history
+    history.stopped_reason = "epochs"
+    return history
+
+
+__all__ = ["fit_streamed"]
