@@ -118,3 +118,30 @@ def test_the_default_recipe_trains_on_dask_streamed(client):
     got = model.info["score"]["training"]["accuracy"]
     assert got > 0.75  # both about 0.79 on this set
     assert got > in_memory.info["score"]["training"]["accuracy"] - 0.05
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_partial_fit_on_dask_goes_block_by_block(client):
+    pytest.importorskip("sklearn")
+    from neuronless.dask import fit_incremental
+    from neuronless.sklearn import NeuronlessClassifier, NeuronlessRegressor
+
+    X, Y = _data(300)
+    y = Y.argmax(axis=1)
+    Xd, yd = da.from_array(X, chunks=(100, 4)), da.from_array(y, chunks=100)
+    kw = dict(hidden_layer_sizes=(5,), batch_size=32, random_state=0)
+    got = NeuronlessClassifier(**kw).partial_fit(Xd, yd, classes=[0, 1, 2])
+    want = NeuronlessClassifier(**kw)
+    for a in range(0, 300, 100):
+        want.partial_fit(X[a:a + 100], y[a:a + 100], classes=[0, 1, 2])
+    np.testing.assert_array_equal(got.network_.params, want.network_.params)
+    assert got.n_iter_ == want.n_iter_ == 3
+    reg = fit_incremental(NeuronlessRegressor(**kw), Xd, da.from_array(X[:, 0], chunks=100),
+                          epochs=2)
+    ref = NeuronlessRegressor(**kw)
+    for _ in range(2):
+        for a in range(0, 300, 100):
+            ref.partial_fit(X[a:a + 100], X[a:a + 100, 0])
+    np.testing.assert_array_equal(reg.network_.params, ref.network_.params)
+    with pytest.raises(nl.DataError, match="blocks"):
+        fit_incremental(NeuronlessRegressor(**kw), Xd, da.from_array(X[:, 0], chunks=50))

@@ -271,9 +271,7 @@ class _NeuronlessBase(BaseEstimator):  # type: ignore[misc]  # sklearn ships no 
                              "collections; leave them out (early stopping then watches the "
                              "training loss).")
         if incremental:
-            from .dask.incremental import (  # type: ignore[import-not-found,unused-ignore]
-                fit_incremental,
-            )
+            from .dask.incremental import fit_incremental
 
             return fit_incremental(self, X, y, epochs=1, classes=classes)
         if not first:

@@ -15,8 +15,9 @@ This package is a shell: it imports ``dask`` and ``distributed``; nothing below 
 
 from __future__ import annotations
 
+from .incremental import fit_incremental
 from .objective import DaskObjective, fit_full_batch
 from .pipeline import predict, read, train
 from .stream import fit_streamed
 
-__all__ = ["DaskObjective", "fit_full_batch", "fit_streamed", "predict", "read", "train"]
+__all__ = ["DaskObjective", "fit_full_batch", "fit_incremental", "fit_streamed", "predict", "read", "train"]
