@@ -59,6 +59,9 @@ def test_a_folder_of_parquet_files_trains_the_in_memory_model(client, tmp_path, 
     want = nl.train(df, target, drop=drop, batch_size=None, **SETTINGS)
     assert model.info["dask"]["partitions"] == 7
     assert model.info["dask"]["workers"] == 2
+    # columns and target; medians (ranges, then values); the robust scaler (ranges, values);
+    # a regression target's mean, deviation and range
+    assert model.info["dask"]["preparation_passes"] == (6 if target == "v" else 5)
     assert model.encoder.to_dict() == want.encoder.to_dict()
     np.testing.assert_allclose(model.net.params, want.net.params, rtol=1e-9, atol=1e-12)
     assert len(model.history.train_loss) == 25

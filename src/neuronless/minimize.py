@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -78,39 +79,66 @@ def minimize(
     check_loss_targets(loss_obj, Y64)
     bp = Backprop(net64, X64.shape[0], loss_obj, l2)
     W64 = check_sample_weight(sample_weight, X64.shape[0], np.float64)
-    evaluations = 0
 
-    def fun(theta: Array) -> tuple[float, Array]:
-        nonlocal evaluations
-        evaluations += 1
+    def cost(theta: Array) -> tuple[float, Array]:
         net64.params[...] = theta
         with np.errstate(over="ignore", under="ignore"):  # see Loss.forward_delta_
             value = bp(X64, Y64, W64)
+        return value, bp.grads.copy()
+
+    theta = net64.params.copy()
+    result = minimize_function(cost, theta, method, maxiter=maxiter, tol=tol, stacklevel=3)
+    net.params[...] = theta
+    return result
+
+
+def minimize_function(cost: Callable[[Array], tuple[float, Array]], x0: Array,
+                      method: str = "lbfgs", *, maxiter: int = 100, tol: float | None = None,
+                      stacklevel: int = 2) -> MinimizeResult:
+    """Minimise ``cost(theta) -> (loss, grads)`` (float64) from ``x0`` with L-BFGS or CG;
+    ``x0`` is overwritten with the minimiser. :func:`minimize` gives it the cost of arrays in
+    memory; :mod:`neuronless.dask.whole_batch` the cost of rows held by a cluster.
+
+    ``loss_history`` has the cost at every accepted iterate: the value of the line search's
+    last evaluation when that is the accepted point (the usual case), else one more call."""
+    if method.lower() not in METHODS:
+        raise ConfigError(f"method must be 'lbfgs' or 'cg'; got {method!r}.")
+    if not (isinstance(maxiter, int) and maxiter >= 1):
+        raise ConfigError(f"maxiter must be a positive integer; got {maxiter!r}.")
+    evaluations = 0
+    last: tuple[Array, float] | None = None
+
+    def fun(theta: Array) -> tuple[float, Array]:
+        nonlocal evaluations, last
+        evaluations += 1
+        value, grads = cost(theta)
         if not math.isfinite(value):
             raise TrainingDivergedError(
                 f"the loss became {value} during {method} minimisation (evaluation "
                 f"{evaluations}); the network was left unchanged. Scale the inputs or add l2."
             )
-        return value, bp.grads.copy()
+        last = (theta.copy(), value)
+        return value, np.asarray(grads, dtype=np.float64)
 
     history: list[float] = []
 
     def callback(theta: Array) -> None:
-        net64.params[...] = theta
-        with np.errstate(over="ignore", under="ignore"):
-            history.append(bp(X64, Y64, W64))
+        if last is not None and np.array_equal(last[0], theta):
+            history.append(last[1])
+        else:
+            history.append(cost(theta)[0])
 
     start = time.perf_counter()
     res = cast(Any, scipy.optimize.minimize)(
-        fun, net64.params.copy(), jac=True, method=METHODS[method.lower()], tol=tol,
-        callback=callback, options={"maxiter": maxiter},
+        fun, np.array(x0, dtype=np.float64), jac=True, method=METHODS[method.lower()],
+        tol=tol, callback=callback, options={"maxiter": maxiter},
     )
-    net.params[...] = res.x
+    x0[...] = res.x
     final = float(res.fun)
     if not res.success and int(res.nit) >= maxiter:
         warnings.warn(
             f"{method} stopped after maxiter={maxiter} iterations (loss {final:.6g}); raise "
-            "maxiter to go further.", ConvergenceWarning, stacklevel=2,
+            "maxiter to go further.", ConvergenceWarning, stacklevel=stacklevel,
         )
     return MinimizeResult(
         method=method.lower(), loss=final, iterations=int(res.nit), evaluations=evaluations,

@@ -227,11 +227,12 @@ def prepare_parts(mapper: Mapper, spec: PartSpec, recipe: Recipe, opts: Options,
     scaler = (fit_scaler(SCALERS[recipe.scale](), count, _encoded, spec, encoder)
               if recipe.scale in SCALERS else None)
     target_scaler = target_range = None
-    if labels is None:
+    if labels is None and (recipe.scale in SCALERS or recipe.clip_predictions):
+        m = moments(count, _regression_targets, spec)  # one pass for both
         if recipe.scale in SCALERS:
-            target_scaler = fit_scaler(StandardScaler(), count, _regression_targets, spec)
+            target_scaler = fit_scaler(StandardScaler(), count, _regression_targets, spec,
+                                       stats=m)
         if recipe.clip_predictions:
-            m = moments(count, _regression_targets, spec)
             target_range = [m["min"].tolist(), m["max"].tolist()]
     model = assemble_model(prep, recipe, opts, scaler, target_scaler, target_range)
     prep.passes = count.passes

@@ -846,16 +846,23 @@ def _loss(net: Network, recipe: Recipe, opts: Options) -> Any:
     return base if base.partner is None else label_smoothing(base, recipe.label_smoothing)
 
 
+def fann_params(recipe: Recipe, opts: Options) -> Any:
+    """The FannParams of FANN-compatible training with this recipe (algorithm, error
+    function, learning rate; FANN's defaults for the rest)."""
+    from .fann.params import FannParams
+
+    return FannParams(training_algorithm=recipe.optimizer,
+                      train_error_function=opts.error_function or "tanh",
+                      learning_rate=0.7 if recipe.learning_rate is None else recipe.learning_rate)
+
+
 def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -> History:
     """Train with FANN's algorithm (FannTrainer, FANN-compatible); a training History."""
-    from .fann.params import FannParams
     from .fann.train import FannTrainer
     from .training import History
 
     opts.say("info", net.summary())
-    params = FannParams(training_algorithm=recipe.optimizer,
-                        train_error_function=opts.error_function or "tanh",
-                        learning_rate=0.7 if recipe.learning_rate is None else recipe.learning_rate)
+    params = fann_params(recipe, opts)
     trainer = FannTrainer(net, params, fann_compatible=True, backend=opts.backend)
     desired = 0.0 if opts.desired_error is None else opts.desired_error
     opts.say("progress", f"FANN-compatible training: {recipe.optimizer}, "

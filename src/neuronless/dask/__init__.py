@@ -6,6 +6,8 @@ Training runs on Dask's ``distributed`` scheduler; neuronless opens no sockets o
   (:class:`DaskObjective`, :func:`fit_full_batch`).
 - :mod:`neuronless.dask.stream`: mini-batch step rules on data larger than memory, one
   partition at a time (:func:`fit_streamed`).
+- :mod:`neuronless.dask.whole_batch`: L-BFGS/CG (:func:`fit_minimize`) and FANN's batch
+  algorithms (:func:`fit_fann`) on the cluster's rows.
 - :mod:`neuronless.dask.pipeline`: the table -> model pipeline on a Dask collection
   (:func:`train`, also reached as ``neuronless.train(ddf, client=...)``), :func:`predict` on
   one, :func:`read` of Parquet/CSV globs.
@@ -19,5 +21,7 @@ from .incremental import fit_incremental
 from .objective import DaskObjective, fit_full_batch
 from .pipeline import predict, read, train
 from .stream import fit_streamed
+from .whole_batch import fit_fann, fit_minimize
 
-__all__ = ["DaskObjective", "fit_full_batch", "fit_incremental", "fit_streamed", "predict", "read", "train"]
+__all__ = ["DaskObjective", "fit_fann", "fit_full_batch", "fit_incremental", "fit_minimize",
+           "fit_streamed", "predict", "read", "train"]

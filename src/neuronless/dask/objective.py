@@ -84,6 +84,73 @@ def _block_sums(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tupl
     return value * m, bp.grads.astype(np.float64) * m, m
 
 
+def with_retries(client: Any, run: Callable[[bool], Any]) -> Any:
+    """``run(fresh)`` (``fresh``: a retry, send what lived on workers again), run again up to
+    ``RETRIES`` times when the cluster loses work; losing the scheduler is a ClusterError."""
+    from distributed.client import FutureCancelledError
+
+    for attempt in range(RETRIES + 1):
+        try:
+            return run(attempt > 0)
+        except NeuronlessError:
+            raise
+        except Exception as e:
+            if client.status != "running":  # the scheduler (or our link to it) is gone
+                raise ClusterError(
+                    f"lost the Dask scheduler: the client is {client.status!r} "
+                    f"({type(e).__name__}: {e}).") from e
+            if not isinstance(e, (FutureCancelledError, OSError)):
+                raise
+            if attempt == RETRIES:
+                raise DataError(
+                    f"the cluster lost work {RETRIES + 1} times in a row ({e}); check the "
+                    "workers (their memory limits, their logs) and run again from the last "
+                    "checkpoint.") from e
+    raise AssertionError("unreachable")
+
+
+def place(client: Any, n_inputs: int, X: Any, Y: Any,
+          partitions: int | None = None) -> tuple[list[Any], list[Any], int]:
+    """Rows ``X``, ``Y`` as lists of Dask tasks, one per row block, and the row count:
+    a dask.array's row chunks where the cluster computes them (columns joined), NumPy arrays
+    cut into ``partitions`` blocks (default twice the workers) and scattered."""
+    import dask.array as da
+
+    if isinstance(X, da.Array) or isinstance(Y, da.Array):
+        Xd = X if isinstance(X, da.Array) else da.from_array(np.asarray(X))  # type: ignore[no-untyped-call]
+        Yd = Y if isinstance(Y, da.Array) else da.from_array(np.asarray(Y))  # type: ignore[no-untyped-call]
+        if Yd.ndim == 1:
+            Yd = Yd.reshape(-1, 1)
+        if Xd.ndim != 2 or Yd.ndim != 2:
+            raise ShapeError(f"X must be 2-D and Y 1-D or 2-D; got {Xd.shape} and {Yd.shape}.")
+        if any(math.isnan(c) for c in Xd.shape) or any(math.isnan(c) for c in Yd.shape):
+            Xd, Yd = Xd.compute_chunk_sizes(), Yd.compute_chunk_sizes()
+        if Xd.shape[0] != Yd.shape[0]:
+            raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} "
+                             f"and {Yd.shape[0]}.")
+        Xd = Xd.rechunk({1: -1})
+        Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
+        xs = client.compute(list(Xd.to_delayed().ravel()))
+        ys = client.compute(list(Yd.to_delayed().ravel()))
+        rows, n_cols = int(Xd.shape[0]), int(Xd.shape[1])
+    else:
+        Xa, Ya = np.asarray(X), np.asarray(Y)
+        if Ya.ndim == 1:
+            Ya = Ya.reshape(-1, 1)
+        if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
+            raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
+                             f"{Xa.shape} and {Ya.shape}.")
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
+        cuts = np.linspace(0, len(Xa), k + 1).astype(int)
+        xs = client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
+        ys = client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
+        rows, n_cols = len(Xa), Xa.shape[1]
+    if n_inputs != n_cols:
+        raise ShapeError(f"X has {n_cols} columns; the network takes {n_inputs} inputs.")
+    return xs, ys, rows
+
+
 class DaskObjective:
     """The whole-batch cost of ``(X, Y)`` held by a Dask cluster, as a function of the
     parameters (see the module docstring).
@@ -109,52 +176,11 @@ class DaskObjective:
         if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0):
             raise ConfigError(f"l2 must be a number >= 0; got {l2!r}.")
         self.l2 = float(l2)
-        self._x, self._y, self.rows = self._place(X, Y, partitions)
+        self._x, self._y, self.rows = place(self.client, net.n_inputs, X, Y, partitions)
         if self.rows == 0:
             raise DataError("X has no rows; a cost needs at least one sample.")
         self._net = self.client.scatter(net, broadcast=True, hash=False)
         self.evaluations = 0
-
-    def _place(self, X: Any, Y: Any, partitions: int | None) -> tuple[list[Any], list[Any],
-                                                                       int]:
-        import dask.array as da
-
-        if isinstance(X, da.Array) or isinstance(Y, da.Array):
-            Xd = X if isinstance(X, da.Array) else da.from_array(np.asarray(X))  # type: ignore[no-untyped-call]
-            Yd = Y if isinstance(Y, da.Array) else da.from_array(np.asarray(Y))  # type: ignore[no-untyped-call]
-            if Yd.ndim == 1:
-                Yd = Yd.reshape(-1, 1)
-            if Xd.ndim != 2 or Yd.ndim != 2:
-                raise ShapeError(f"X must be 2-D and Y 1-D or 2-D; got {Xd.shape} and {Yd.shape}.")
-            if any(math.isnan(c) for c in Xd.shape) or any(math.isnan(c) for c in Yd.shape):
-                Xd, Yd = Xd.compute_chunk_sizes(), Yd.compute_chunk_sizes()
-            if Xd.shape[0] != Yd.shape[0]:
-                raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} "
-                                 f"and {Yd.shape[0]}.")
-            Xd = Xd.rechunk({1: -1})
-            Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
-            xs = self.client.compute(list(Xd.to_delayed().ravel()))
-            ys = self.client.compute(list(Yd.to_delayed().ravel()))
-            rows, n_cols = int(Xd.shape[0]), int(Xd.shape[1])
-        else:
-            Xa, Ya = np.asarray(X), np.asarray(Y)
-            if Ya.ndim == 1:
-                Ya = Ya.reshape(-1, 1)
-            if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
-                raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
-                                 f"{Xa.shape} and {Ya.shape}.")
-            n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-            k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
-            cuts = np.linspace(0, len(Xa), k + 1).astype(int)
-            xs = self.client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)],
-                                     hash=False)
-            ys = self.client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)],
-                                     hash=False)
-            rows, n_cols = len(Xa), Xa.shape[1]
-        if self.net.n_inputs != n_cols:
-            raise ShapeError(f"X has {n_cols} columns; the network takes {self.net.n_inputs} "
-                             "inputs.")
-        return xs, ys, rows
 
     def __call__(self, params: Array) -> tuple[float, Array]:
         """The cost and its gradient (float64, ``params``' layout) at ``params``.
@@ -163,27 +189,8 @@ class DaskObjective:
         with it), the evaluation is run again, up to ``RETRIES`` times: partitions of a
         ``dask.array`` are recomputed by the scheduler, the network and parameters sent
         again; the result does not depend on which worker computed what."""
-        from distributed.client import FutureCancelledError
-
         self.evaluations += 1
-        for attempt in range(RETRIES + 1):
-            try:
-                parts = self._parts(params, fresh=attempt > 0)
-                break
-            except NeuronlessError:
-                raise
-            except Exception as e:
-                if self.client.status != "running":  # the scheduler (or our link to it) is gone
-                    raise ClusterError(
-                        f"lost the Dask scheduler: the client is {self.client.status!r} "
-                        f"({type(e).__name__}: {e}).") from e
-                if not isinstance(e, (FutureCancelledError, OSError)):
-                    raise
-                if attempt == RETRIES:
-                    raise DataError(
-                        f"the cluster lost work {RETRIES + 1} times in a row ({e}); check the "
-                        "workers (their memory limits, their logs) and run again from the last "
-                        "checkpoint.") from e
+        parts = with_retries(self.client, lambda fresh: self._parts(params, fresh))
         return self._reduce(parts, params)
 
     def _parts(self, params: Array, fresh: bool) -> list[tuple[float, Array, int]]:
@@ -316,4 +323,4 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     return history
 
 
-__all__ = ["DaskObjective", "fit_full_batch"]
+__all__ = ["DaskObjective", "fit_full_batch", "place", "with_retries"]

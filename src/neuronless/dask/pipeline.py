@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from ..model import Model
 from ..partitioned import VALUES as _VALUES
 from ..partitioned import PartSpec, PreparedParts, prepare_parts, score_parts, training_rows
 from ..pipeline import FULL_BATCH, Options, Recipe, _info, _loss, method_of, resolve_recipe
+from ..training import History
 from .objective import _client
 
 Log = Callable[[str, str], None]
@@ -224,6 +226,10 @@ def _refuse(recipe: Recipe, method: str) -> None:
         raise ConfigError("Cascade2 grows its network on the whole training set in memory; it "
                           "does not run on Dask. Train it with neuronless.train without client=, "
                           "or pick another optimizer.")
+    if method == "fann" and recipe.optimizer not in ("batch", "rprop", "quickprop", "sarprop"):
+        raise ConfigError(f"FANN's {recipe.optimizer!r} algorithm updates after every pattern "
+                          "and does not run on Dask; pick a batch algorithm (rprop, quickprop, "
+                          "sarprop, batch) or train in memory.")
     if recipe.validation_fraction > 0:
         raise ConfigError(
             "validation_fraction is not available on Dask yet: early stopping watches the "
@@ -310,7 +316,36 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: st
                                l2=recipe.l2, seed=opts.seed, client=client,
                                schedule=recipe.make_schedule(), callback=watch)
         return watch.finish(history)
-    raise ConfigError(f"{recipe.optimizer} does not run on Dask yet.")
+    # checkpoints with whole-batch and FANN methods are refused by resolve_recipe's checks
+    if method == "whole_batch":
+        from .whole_batch import fit_minimize
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fit_minimize(net, X, Y, recipe.optimizer, maxiter=recipe.epochs, loss=opts.loss,
+                                  l2=recipe.l2, client=client)
+        for w in caught:
+            opts.say("note", " ".join(str(w.message).split()))
+        opts.say("progress", f"{recipe.optimizer}: {result.iterations} iterations, "
+                             f"{result.evaluations} passes over the cluster's rows, loss "
+                             f"{result.loss:.6g}")
+        return History(epoch=list(range(len(result.loss_history))),
+                       train_loss=list(result.loss_history), stopped_reason=result.message)
+    if method == "fann":
+        from ..pipeline import fann_params
+        from .whole_batch import fit_fann
+
+        params = fann_params(recipe, opts)
+        desired = 0.0 if opts.desired_error is None else opts.desired_error
+        opts.say("progress", f"FANN-compatible training on the cluster: {recipe.optimizer}, "
+                             f"{params.train_error_function} error function, up to "
+                             f"{recipe.epochs} epochs, desired MSE {desired:g}")
+        h = fit_fann(net, X, Y, params, max_epochs=recipe.epochs, desired_error=desired,
+                     client=client)
+        reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
+        return History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
+                       stopped_reason=reason)
+    raise ConfigError(f"{recipe.optimizer} does not run on Dask.")
 
 
 # --------------------------------------------------------------------------- predict

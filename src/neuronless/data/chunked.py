@@ -196,13 +196,17 @@ def exact_quantiles(mapper: Mapper, columns: Columns, percents: Sequence[float],
     return out
 
 
-def fit_scaler(scaler: Any, mapper: Mapper, columns: Columns, *args: Any) -> Any:
+def fit_scaler(scaler: Any, mapper: Mapper, columns: Columns, *args: Any,
+               stats: dict[str, Array] | None = None) -> Any:
     """Fit a :mod:`neuronless.data.scaling` scaler on every chunk's ``columns(chunk, *args)``
     as its ``fit`` would on all the rows at once (one pass; the robust scaler's exact
-    quantiles take a few, see :func:`exact_quantiles`). Non-finite values are a DataError."""
+    quantiles take a few, see :func:`exact_quantiles`; none for the standard and min-max
+    scalers given the columns' :func:`moments` as ``stats``). Non-finite values are a
+    DataError."""
     from .scaling import MinMaxScaler, RobustScaler, StandardScaler
 
-    stats = moments(mapper, columns, *args)
+    if stats is None:
+        stats = moments(mapper, columns, *args)
     if not np.all(stats["n"] > 0):
         raise DataError("cannot fit a scaler: the data has no rows.")
     if not (np.all(np.isfinite(stats["min"])) and np.all(np.isfinite(stats["max"]))

@@ -248,6 +248,36 @@ class FannTrainer:
             self._slopes(X, Y)
         return self.grads.copy()
 
+    def slopes(self, X: Any, Y: Any) -> tuple[float, int]:
+        """A batch epoch's sums without its update: FANN's MSE and bit fail of ``(X, Y)`` at
+        the current weights, with ``-slope`` (summed over the patterns) left in
+        :attr:`grads`. For patterns split in parts, the parts' ``grads`` add up, their bit
+        fails add up and their MSEs average weighted by pattern count; :meth:`step` then
+        applies the update, as :meth:`train_epoch` does on all the patterns at once (the
+        cluster's FANN training, :mod:`neuronless.dask.whole_batch`, works this way)."""
+        X, Y = self._data(X, Y)
+        with np.errstate(over="ignore", under="ignore"):
+            mse = self._slopes(X, Y)
+        return mse, self.last_bit_fail
+
+    def step(self, grads: Any, n_patterns: int, mse: float) -> None:
+        """The batch algorithm's update (``params.training_algorithm``: batch, rprop,
+        quickprop or sarprop) from ``grads`` = ``-slope`` summed over ``n_patterns``
+        patterns whose MSE was ``mse`` (see :meth:`slopes`)."""
+        alg = self.params.training_algorithm
+        if alg == "incremental":
+            raise ConfigError("incremental training updates after every pattern; step() "
+                              "applies a batch algorithm's update (batch, rprop, quickprop, "
+                              "sarprop).")
+        _check_count("n_patterns", n_patterns, minimum=1)
+        g = np.asarray(grads)
+        if g.shape != self.grads.shape:
+            raise ShapeError(f"grads must have the network's {self.grads.size} parameters; "
+                             f"got shape {g.shape}.")
+        np.copyto(self.grads, g, casting="unsafe")
+        with np.errstate(over="ignore", under="ignore"):
+            self._update(alg, n_patterns, float(mse))
+
     def test(self, X: Any, Y: Any) -> tuple[float, int]:
         """``fann_test_data``: FANN's MSE and bit-fail count on ``(X, Y)``; no training."""
         X, Y = self._data(X, Y)
