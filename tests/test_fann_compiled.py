@@ -17,6 +17,7 @@ Textbook mode (``fann_compatible=False``) compiled: tests/test_fann_compiled_tex
 
 from __future__ import annotations
 
+import math
 import importlib.util
 import os
 import subprocess
@@ -273,13 +274,14 @@ def test_vectorised_exp_within_1_ulp_and_log_within_2(rng):
     u = _ulps(got, y, np.log)
     assert u.max() <= 2.0, f"log: {float(u.max()):.3f} ulp at {y[np.argmax(u)]!r}"
     assert _run_block(compiled._log_jit, [1.0])[0] == 0.0
-    # the float64 path calls the C library's: NumPy's exp/log bit for bit
+    # the float64 path calls the C library's exp/log (as Python's math module does) bit for
+    # bit; NumPy's own SIMD exp may differ from it in the last bit on some CPUs
     x, y = x[:1000], y[:1000]
     out, f = np.empty_like(x), np.empty_like(x)
     compiled._exp_jit(x, out, x.size, f, f.view(np.int64), f, f.view(np.int64), True)
-    assert np.array_equal(out, np.exp(x))
+    assert np.array_equal(out, [math.exp(v) for v in x])
     compiled._log_jit(y, out, y.size, f, f.view(np.int64), f, f.view(np.int64), True)
-    assert np.array_equal(out, np.log(y))
+    assert np.array_equal(out, [math.log(v) for v in y])
 
 
 def test_vectorised_exp_and_log_special_values():
