@@ -9,6 +9,7 @@ network per worker passing through that worker's partitions, averaged after each
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -56,8 +57,8 @@ CHUNK = 90  # 600 rows: six partitions of 90 and one of 60
 
 
 def _parts(X, Y):
-    cuts = list(range(0, len(X), CHUNK)) + [len(X)]
-    return [(X[a:b], Y[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    cuts = [*range(0, len(X), CHUNK), len(X)]
+    return [(X[a:b], Y[a:b]) for a, b in itertools.pairwise(cuts)]
 
 
 def test_sync_mode_takes_the_steps_one_process_takes_on_the_same_batches(client):

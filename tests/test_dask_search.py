@@ -22,6 +22,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from neuronless.sklearn import NeuronlessClassifier, NeuronlessRegressor
 
+
 @pytest.fixture(scope="module")
 def client():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

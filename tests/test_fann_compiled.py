@@ -17,8 +17,8 @@ Textbook mode (``fann_compatible=False``) compiled: tests/test_fann_compiled_tex
 
 from __future__ import annotations
 
-import math
 import importlib.util
+import math
 import os
 import subprocess
 import sys
