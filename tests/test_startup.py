@@ -100,3 +100,19 @@ def test_the_console_script_is_the_cli_main():
         done = subprocess.run([str(script), "--help"], env=_ENV, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("usage: neuronless")
+
+
+def test_the_package_pickles_by_name_so_functions_using_it_travel():
+    # a function that uses ``nl.`` is sent to Dask workers and process pools by cloudpickle,
+    # which pickles the module it refers to; the package's own module type must pickle too
+    import pickle
+
+    import neuronless as nl
+
+    assert pickle.loads(pickle.dumps(nl)) is nl
+    cloudpickle = pytest.importorskip("cloudpickle")
+
+    def uses_the_package():
+        return nl.Network.create([2, 1], "linear", seed=0).n_inputs
+
+    assert cloudpickle.loads(cloudpickle.dumps(uses_the_package))() == 2

@@ -231,5 +231,12 @@ class _Package(_types.ModuleType):
             return
         super().__setattr__(name, value)
 
+    def __reduce__(self) -> tuple[_typing.Any, tuple[str]]:
+        # pickled by name, as plain modules are: functions that use ``nl.`` can be sent to
+        # Dask workers and process pools (cloudpickle finds no rule for a module subclass)
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
 
 _sys.modules[__name__].__class__ = _Package
