@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import statistics
 import sys
@@ -105,11 +106,17 @@ def cluster(workers: int):
     return lc, Client(lc)
 
 
-def epoch_times(run) -> list[float]:
-    """Seconds between successive epoch ends (the first epoch, a warm-up, is left out)."""
+def epoch_times(train, *args, **kwargs) -> list[float]:
+    """``train(*args, callback=..., **kwargs)``'s seconds between successive epoch ends (the
+    first epoch, a warm-up, is left out)."""
     stamps: list[float] = []
-    run(lambda *a: stamps.append(time.perf_counter()))
-    return [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    train(*args, callback=lambda *a: stamps.append(time.perf_counter()), **kwargs)
+    return [b - a for a, b in itertools.pairwise(stamps)]
+
+
+def fit_in_memory(net, X, Y, *, callback, **kwargs):
+    """``nl.fit`` with ``callback()`` after every epoch."""
+    return nl.fit(net, X, Y, callbacks=[_EpochEnd(callback)], **kwargs)
 
 
 def full_batch(rows: int, epochs: int) -> dict:
@@ -141,9 +148,8 @@ def full_batch(rows: int, epochs: int) -> dict:
         try:
             Xd, Yd = on_cluster(rows)
             n = net()
-            times = epoch_times(lambda cb: fit_full_batch(
-                n, Xd, Yd, optimizer="irprop+", epochs=epochs + 1, loss="cross_entropy",
-                client=client, callback=cb))
+            times = epoch_times(fit_full_batch, n, Xd, Yd, optimizer="irprop+",
+                                epochs=epochs + 1, loss="cross_entropy", client=client)
             out[f"dask_{workers}"] = statistics.median(times)
             # the fixed cost of an epoch: the same network on 16 rows per partition
             tiny_x = Xd[: 16 * out["partitions"]].rechunk((16, 784)).persist()
@@ -184,9 +190,8 @@ def streamed(rows: int, epochs: int) -> dict:
     X, Y = in_memory(rows)
     for threads in (1, None):
         n = net()
-        times = epoch_times(lambda cb: nl.fit(
-            n, X, Y, optimizer=Adam(1e-3), epochs=epochs + 1, batch_size=256, seed=0,
-            threads=threads or "auto", callbacks=[_EpochEnd(cb)]))
+        times = epoch_times(fit_in_memory, n, X, Y, optimizer=Adam(1e-3), epochs=epochs + 1,
+                            batch_size=256, seed=0, threads=threads or "auto")
         key = "memory_1_thread" if threads == 1 else "memory_all_threads"
         out[key] = statistics.median(times)
         print(f"  in memory fit, {'1 thread' if threads == 1 else 'all threads'}: "
@@ -196,20 +201,14 @@ def streamed(rows: int, epochs: int) -> dict:
         lc, client = cluster(workers)
         try:
             Xd, Yd = on_cluster(rows)
-            runs = {
-                "streamed": lambda cb: fit_streamed(net(), Xd, Yd, optimizer=Adam(1e-3),
-                                                    epochs=epochs + 1, batch_size=256,
-                                                    client=client, callback=cb),
-                "sync": lambda cb: fit_data_parallel(net(), Xd, Yd, optimizer=Adam(1e-3),
-                                                     epochs=epochs + 1, batch_size=256,
-                                                     client=client, mode="sync", callback=cb),
-                "average": lambda cb: fit_data_parallel(net(), Xd, Yd, optimizer=Adam(1e-3),
-                                                        epochs=epochs + 1, batch_size=256,
-                                                        client=client, mode="average",
-                                                        callback=cb),
-            }
-            for name, run in runs.items():
-                out[f"{name}_{workers}"] = statistics.median(epoch_times(run))
+            common = dict(optimizer=Adam(1e-3), epochs=epochs + 1, batch_size=256,
+                          client=client)
+            runs = {"streamed": (fit_streamed, {}),
+                    "sync": (fit_data_parallel, {"mode": "sync"}),
+                    "average": (fit_data_parallel, {"mode": "average"})}
+            for name, (train, extra) in runs.items():
+                out[f"{name}_{workers}"] = statistics.median(
+                    epoch_times(train, net(), Xd, Yd, **common, **extra))
                 print(f"  Dask {name}, {workers} worker(s): "
                       f"{out[f'{name}_{workers}']:.3f} s/epoch", flush=True)
         finally:
@@ -263,13 +262,14 @@ def mnist(epochs: int) -> dict | None:
             acc.append(float(np.mean(n.forward(Xte).argmax(1) == yte)))
 
         run(n, cb)
-        per_epoch = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+        per_epoch = [b - a for a, b in itertools.pairwise(stamps)]
         out["runs"][name] = {"accuracy": acc, "seconds_per_epoch": statistics.median(per_epoch)}
         print(f"  {name:<22} accuracy by epoch {' '.join(f'{a:.3f}' for a in acc)}; "
               f"{statistics.median(per_epoch):.3f} s/epoch", flush=True)
 
-    record("in memory", lambda n, cb: nl.fit(n, Xtr, Ytr, optimizer=Adam(1e-3), epochs=epochs,
-                                             batch_size=64, seed=0, callbacks=[_EpochEnd(cb)]))
+    record("in memory", lambda n, cb: fit_in_memory(n, Xtr, Ytr, optimizer=Adam(1e-3),
+                                                    epochs=epochs, batch_size=64, seed=0,
+                                                    callback=cb))
     lc, client = cluster(2)
     try:
         Xd, Yd = Xtr, Ytr  # NumPy: each function scatters it in 8 blocks of 1,000 rows
