@@ -83,3 +83,28 @@ def test_parse_reads_both_forms():
     assert parse("local") == ("local", None)
     assert parse("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
     assert parse("scheduler.example.org:8786") == ("address", "tcp://scheduler.example.org:8786")
+
+
+@pytest.mark.parametrize("mode", ["average", "sync"])
+def test_data_parallel_training_from_the_command_line(folder, tmp_path, capsys, mode):
+    d, df = folder
+    out = tmp_path / "m.nless"
+    code = main(["train", str(d / "part-*.parquet"), "--target", "y", "--dask", "local:2",
+                 "--optimizer", "adam", "--batch-size", "64", "--epochs", "8",
+                 "--data-parallel", mode, "-o", str(out)])
+    text = capsys.readouterr()
+    assert code == 0, text.err
+    model, _ = nl.Model.load(out)
+    assert model.info["dask"]["mode"] == mode
+    assert np.mean(model.predict(df) == df["y"].to_numpy()) > 0.9
+
+
+def test_data_parallel_needs_dask_and_a_mini_batch_optimizer(folder, tmp_path, capsys):
+    d, _ = folder
+    out = str(tmp_path / "m.nless")
+    assert main(["train", str(d / "part-0.parquet"), "--target", "y", "--data-parallel",
+                 "average", "-o", out]) != 0
+    assert "add --dask local:N" in capsys.readouterr().err
+    assert main(["train", str(d), "--target", "y", "--dask", "local:1", "--optimizer",
+                 "irprop+", "--data-parallel", "sync", "-o", out]) != 0
+    assert "data-parallel already" in capsys.readouterr().err

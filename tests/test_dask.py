@@ -187,3 +187,24 @@ def test_an_evaluation_that_loses_a_worker_runs_again_then_stops_clearly(client,
     with pytest.raises(nl.DataError, match="lost work 4 times in a row"):
         objective(objective.net.params)
     assert calls == [False, True, True, True]
+
+
+def test_blocks_computed_on_one_worker_are_spread_over_both(client):
+    from distributed import wait
+
+    from neuronless.dask.objective import place, placement
+
+    X, Y = _data(m=800)
+    workers = sorted(client.scheduler_info()["workers"])
+    Xd = client.persist(da.from_array(X, chunks=(100, 5)), workers=[workers[0]])
+    Yd = client.persist(da.from_array(Y, chunks=(100, 3)), workers=[workers[1]])
+    wait([Xd, Yd])
+    assert set(client.who_has(Xd).values()) == {(workers[0],)}  # all 8 blocks on one worker
+    xs, ys, rows = place(client, 5, Xd, Yd)
+    assert rows == 800
+    assert sorted(placement(client, xs).values()) == [4, 4]
+    where_x, where_y = client.who_has(xs), client.who_has(ys)
+    for x, y in zip(xs, ys, strict=True):  # each target block beside its inputs
+        assert set(where_x[x.key]) & set(where_y[y.key])
+    np.testing.assert_array_equal(np.concatenate(client.gather(xs)), X)  # same rows, in order
+    np.testing.assert_array_equal(np.concatenate(client.gather(ys)), Y)

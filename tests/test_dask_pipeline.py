@@ -164,3 +164,18 @@ def test_the_estimators_fit_dask_collections_with_the_current_client(client):
                                atol=1e-12)
     with pytest.raises(ValueError, match="sample_weight and validation_data"):
         NeuronlessRegressor(**kw).fit(Xd[["b"]], vd, sample_weight=np.ones(len(v)))
+
+
+def test_data_parallel_pipeline_records_its_mode_and_learns(client):
+    df = _frame(n=2000, seed=3)
+    ddf = dd.from_pandas(df, npartitions=4)
+    model = nl.train(ddf, "y", drop=["v"], client=client, optimizer="adam", batch_size=64,
+                     epochs=10, data_parallel="average")
+    assert model.info["dask"]["mode"] == "average"
+    assert np.mean(model.predict(df) == df["y"].to_numpy()) > 0.85
+    streamed = nl.train(ddf, "y", drop=["v"], client=client, optimizer="adam", epochs=2)
+    assert streamed.info["dask"]["mode"] == "streamed"
+    with pytest.raises(ConfigError, match="must be one of"):
+        nl.train(ddf, "y", client=client, data_parallel="ring")
+    with pytest.raises(ConfigError, match="pass client="):
+        nl.train(df, "y", data_parallel="average")

@@ -24,6 +24,12 @@ def on_dask(data: Any) -> bool:
 @functools.wraps(pipeline.train)
 def train(data: Any, target: Any = None, *, client: Any = None, **kwargs: Any) -> Any:
     if client is None and not on_dask(data) and not on_dask(target):
+        if kwargs.get("data_parallel") is not None:
+            from .errors import ConfigError
+
+            raise ConfigError("data_parallel= splits training over a Dask cluster's workers; "
+                              "pass client= (a distributed.Client) or a Dask collection.")
+        kwargs.pop("data_parallel", None)
         return pipeline.train(data, target, **kwargs)
     from .dask.pipeline import train as train_on_dask
 
@@ -32,7 +38,9 @@ def train(data: Any, target: Any = None, *, client: Any = None, **kwargs: Any) -
 
 train.__doc__ = (pipeline.train.__doc__ or "") + """
     On a cluster: ``client=`` (a ``distributed.Client``), or a Dask collection as ``data``
-    (the current client), trains on the cluster (:func:`neuronless.dask.pipeline.train`).
+    (the current client), trains on the cluster (:func:`neuronless.dask.pipeline.train`);
+    ``data_parallel="average"`` or ``"sync"`` then trains mini-batch step rules on every
+    worker (docs/dask.md).
 """
 
 __all__ = ["on_dask", "train"]

@@ -136,6 +136,11 @@ def _build_parser() -> _Parser:
                        help="train on a Dask cluster: local:N (N worker processes here) or "
                        "tcp://HOST:PORT (a running scheduler); DATA may then be a glob or "
                        "folder of Parquet/CSV files, read lazily (docs/dask.md)")
+    train.add_argument("--data-parallel", choices=["average", "sync"], default=None,
+                       help="with --dask and a mini-batch optimizer: every worker trains on "
+                       "its own rows, a copy each averaged every epoch (average) or each "
+                       "step's gradient reduced (sync); default: steps taken in order, rows "
+                       "streamed from the cluster")
     train.set_defaults(func=_train)
 
     predict = sub.add_parser("predict", help="predict labels or values for a data file")

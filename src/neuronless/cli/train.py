@@ -19,6 +19,11 @@ def _train(args: argparse.Namespace) -> int:
 
     if getattr(args, "dask", None):
         model = _train_on_dask(args, options)
+    elif getattr(args, "data_parallel", None):
+        from ..errors import ConfigError
+
+        raise ConfigError("--data-parallel splits training over a Dask cluster's workers; add "
+                          "--dask local:N or --dask tcp://HOST:PORT.")
     else:
         with _progress(args.epochs or DEFAULTS.epochs) as (progress, callbacks):
             model = train(
@@ -69,7 +74,8 @@ def _train_on_dask(args: argparse.Namespace, options: dict[str, Any]) -> Any:
     with connect(args.dask) as client:
         return train_on_dask(args.data, _target(args.target), client=client, task=args.task,
                              seed=args.seed, fann_compatible=bool(args.fann_compatible),
-                             progress=True, log=_print_line, **options)
+                             progress=True, log=_print_line,
+                             data_parallel=args.data_parallel, **options)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

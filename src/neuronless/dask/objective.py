@@ -148,7 +148,57 @@ def place(client: Any, n_inputs: int, X: Any, Y: Any,
         rows, n_cols = len(Xa), Xa.shape[1]
     if n_inputs != n_cols:
         raise ShapeError(f"X has {n_cols} columns; the network takes {n_inputs} inputs.")
+    xs, ys = balance(client, list(xs), list(ys))
     return xs, ys, rows
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def balance(client: Any, xs: list[Any], ys: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The row blocks (futures) spread evenly over the workers, each ``ys[i]`` beside its
+    ``xs[i]``: blocks beyond ``ceil(blocks / workers)`` on one worker move, once, to the
+    least loaded ones. Every epoch then has the same work on every worker (where the
+    scheduler computed a dask.array's chunks is its own choice; 5 of 8 on one of two workers
+    makes epochs 25 % slower). Results do not depend on placement: the sums are added in
+    block order."""
+    from distributed import wait
+
+    wait(xs + ys)  # type: ignore[no-untyped-call]
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    if len(workers) < 2:
+        return xs, ys
+    cap = math.ceil(len(xs) / len(workers))
+    load = dict.fromkeys(workers, 0)
+    where_x, where_y = client.who_has(xs), client.who_has(ys)
+    stay: list[str | None] = []
+    for x in xs:
+        holders = [w for w in sorted(where_x.get(x.key, ())) if w in load]
+        home = next((w for w in holders if load[w] < cap), None)
+        if home is not None:
+            load[home] += 1
+        stay.append(home)
+    for i, home in enumerate(stay):
+        if home is None:  # on a crowded (or unknown) worker: to the least loaded one
+            home = min(workers, key=lambda w: (load[w], w))
+            load[home] += 1
+            xs[i] = client.submit(_same, xs[i], workers=[home], allow_other_workers=True,
+                                  pure=False)
+        if home not in where_y.get(ys[i].key, ()):
+            ys[i] = client.submit(_same, ys[i], workers=[home], allow_other_workers=True,
+                                  pure=False)
+    wait(xs + ys)  # type: ignore[no-untyped-call]
+    return xs, ys
+
+
+def placement(client: Any, xs: list[Any]) -> dict[str, int]:
+    """How many of the blocks ``xs`` each worker holds."""
+    counts: dict[str, int] = {}
+    for holders in client.who_has(xs).values():
+        for w in sorted(holders)[:1]:
+            counts[w] = counts.get(w, 0) + 1
+    return counts
 
 
 class DaskObjective:
@@ -323,4 +373,4 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     return history
 
 
-__all__ = ["DaskObjective", "fit_full_batch", "place", "with_retries"]
+__all__ = ["DaskObjective", "balance", "fit_full_batch", "place", "placement", "with_retries"]

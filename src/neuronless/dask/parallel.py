@@ -175,7 +175,7 @@ def groups_by_worker(client: Any, futures: list[Any]) -> list[list[int]]:
     once they are computed."""
     from distributed import wait
 
-    wait(futures)
+    wait(futures)  # type: ignore[no-untyped-call]
     who = client.who_has(futures)
     by: dict[str, list[int]] = {}
     for i, f in enumerate(futures):

@@ -165,13 +165,17 @@ def train(data: Any, target: Any = None, *, client: Any = None, task: Any = None
           seed: int = 0, dtype: Any = np.float32, checkpoint: str | None = None,
           checkpoint_every: int = 10, resume: str | None = None, progress: Any = False,
           log: Log | None = None, batch_size: int | str | None = "default",
-          **settings: Any) -> Model:
+          data_parallel: str | None = None, **settings: Any) -> Model:
     """Train a model on a table held by a Dask cluster (see the module docstring).
 
     ``settings`` are the recipe keywords of :func:`neuronless.pipeline.train` (``layers``,
     ``optimizer``, ``epochs``, ``learning_rate``, ``l2``, ``scale``, ``early_stopping``, ...).
-    ``client``: a ``distributed.Client`` (default: the current one). The model's
-    ``info["dask"]`` records the workers, the partitions and the passes over the data.
+    ``client``: a ``distributed.Client`` (default: the current one). ``data_parallel``:
+    for mini-batch step rules, ``None`` streams the rows through this process and takes the
+    steps in order (:func:`~neuronless.dask.stream.fit_streamed`), ``"average"`` or
+    ``"sync"`` trains on every worker (:func:`~neuronless.dask.parallel.fit_data_parallel`).
+    The model's ``info["dask"]`` records the workers, the partitions, the passes over the
+    data and how training ran (``"mode"``).
     """
     unknown = set(settings) - {"layers", "hidden", "optimizer", "learning_rate", "epochs", "l2",
                                "scale", "schedule", "validation_fraction", "early_stopping",
@@ -193,6 +197,7 @@ def train(data: Any, target: Any = None, *, client: Any = None, task: Any = None
     resolved = resolve_recipe(recipe, given, opts)
     method = method_of(resolved, opts)
     _refuse(resolved, method)
+    mode = _mode(resolved, method, data_parallel)
     cl = _client(client)
     parts, target_spec, source = _partitions(data, target, cl, na_values)
     spec = PartSpec(target_spec, source, tuple(na_values), tuple(drop), tuple(keep),
@@ -207,13 +212,13 @@ def train(data: Any, target: Any = None, *, client: Any = None, task: Any = None
     opts.say("info", model.net.summary())
     X, Y = _training_arrays(parts, prep, model)
     start = time.perf_counter()
-    history = _fit(model, X, Y, resolved, opts, method, cl)
+    history = _fit(model, X, Y, resolved, opts, mode, cl)
     seconds = time.perf_counter() - start
     score = score_parts(parts, spec, model)
     model.history = history
     model.info = _info(model, prep, resolved, opts, seconds, {}, None, "training", score)
     model.info["dask"] = {"workers": _workers(cl), "partitions": len(parts),
-                          "rows": n_rows, "preparation_passes": prep.passes}
+                          "rows": n_rows, "preparation_passes": prep.passes, "mode": mode}
     return model
 
 
@@ -239,6 +244,29 @@ def _refuse(recipe: Recipe, method: str) -> None:
         raise ConfigError("choosing l2 by selection (l2_choices) trains several networks in "
                           "memory; on Dask pass one l2, or search with GridSearchCV on the "
                           "joblib Dask backend.")
+
+
+def _mode(recipe: Recipe, method: str, data_parallel: str | None) -> str:
+    """How training runs on the cluster: "full batch", "lbfgs"/"cg", "fann", "streamed",
+    "average" or "sync"."""
+    from .parallel import MODES
+
+    if data_parallel is not None and data_parallel not in MODES:
+        raise ConfigError(f"data_parallel must be one of {list(MODES)} or None; got "
+                          f"{data_parallel!r}.")
+    if method == "gradient" and (recipe.batch_size is None or recipe.optimizer in FULL_BATCH):
+        mode = "full batch"
+    elif method == "whole_batch":
+        mode = recipe.optimizer
+    elif method == "fann":
+        mode = "fann"
+    else:
+        return data_parallel or "streamed"
+    if data_parallel is not None:
+        raise ConfigError(f"data_parallel={data_parallel!r} is for mini-batch step rules "
+                          f"(adam, sgd, ...); {recipe.optimizer} trains on the whole batch, "
+                          "which on Dask is data-parallel already. Leave data_parallel out.")
+    return mode
 
 
 def _training_arrays(parts: Parts, prep: PreparedParts, model: Model) -> tuple[Any, Any]:
@@ -290,12 +318,12 @@ class _Watch:
         return history
 
 
-def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: str,
+def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, mode: str,
          client: Any) -> Any:
     net = model.net
     loss = _loss(net, recipe, opts)
     watch = _Watch(model, recipe, opts)
-    if method == "gradient" and (recipe.batch_size is None or recipe.optimizer in FULL_BATCH):
+    if mode == "full batch":
         from .objective import fit_full_batch
 
         history = fit_full_batch(net, X, Y, optimizer=recipe.make_optimizer(),
@@ -303,21 +331,24 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: st
                                  callback=watch, checkpoint=opts.checkpoint,
                                  checkpoint_every=opts.checkpoint_every, resume=opts.resume)
         return watch.finish(history)
-    if method == "gradient":
-        from .stream import fit_streamed
-
+    if mode in ("streamed", "average", "sync"):
         if opts.checkpoint is not None or opts.resume is not None:
             raise ConfigError("checkpoints on Dask are written by full-batch training "
                               "(irprop+, irprop-, quickprop, batch_size=None); streamed "
                               "mini-batch training does not write them yet.")
         assert recipe.batch_size is not None
-        history = fit_streamed(net, X, Y, optimizer=recipe.make_optimizer(),
-                               epochs=recipe.epochs, batch_size=recipe.batch_size, loss=loss,
-                               l2=recipe.l2, seed=opts.seed, client=client,
-                               schedule=recipe.make_schedule(), callback=watch)
-        return watch.finish(history)
+        common = dict(optimizer=recipe.make_optimizer(), epochs=recipe.epochs,
+                      batch_size=recipe.batch_size, loss=loss, l2=recipe.l2, seed=opts.seed,
+                      client=client, schedule=recipe.make_schedule(), callback=watch)
+        if mode == "streamed":
+            from .stream import fit_streamed
+
+            return watch.finish(fit_streamed(net, X, Y, **common))
+        from .parallel import fit_data_parallel
+
+        return watch.finish(fit_data_parallel(net, X, Y, mode=mode, **common))
     # checkpoints with whole-batch and FANN methods are refused by resolve_recipe's checks
-    if method == "whole_batch":
+    if mode in ("lbfgs", "cg"):
         from .whole_batch import fit_minimize
 
         with warnings.catch_warnings(record=True) as caught:
@@ -331,7 +362,7 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, method: st
                              f"{result.loss:.6g}")
         return History(epoch=list(range(len(result.loss_history))),
                        train_loss=list(result.loss_history), stopped_reason=result.message)
-    if method == "fann":
+    if mode == "fann":
         from ..pipeline import fann_params
         from .whole_batch import fit_fann
 
