@@ -78,10 +78,28 @@ def _block_sums(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tupl
     if m == 0:
         return 0.0, np.zeros(params.size), 0
     net.params[...] = params
-    bp = Backprop(net, m, loss, 0.0)
+    bp = _backprop(net, m, loss)
     with np.errstate(over="ignore", under="ignore"):
         value = bp(X, Y)
-    return value * m, bp.grads.astype(np.float64) * m, m
+    grads = bp.grads.astype(np.float64)
+    grads *= m
+    return value * m, grads, m
+
+
+#: on a worker: the Backprop buffers of the last few (network, rows, loss), reused epoch after
+#: epoch instead of allocated each time (partitions mostly share one size; two are kept)
+_BUFFERS: dict[tuple[int, int, str], Backprop] = {}
+
+
+def _backprop(net: Network, m: int, loss: Loss) -> Backprop:
+    key = (id(net), m, loss.name)
+    bp = _BUFFERS.pop(key, None)
+    if bp is None or bp.net is not net or bp.loss != loss:  # losses are frozen dataclasses
+        bp = Backprop(net, m, loss, 0.0)
+    _BUFFERS[key] = bp  # the newest last
+    while len(_BUFFERS) > 2:
+        del _BUFFERS[next(iter(_BUFFERS))]
+    return bp
 
 
 def with_retries(client: Any, run: Callable[[bool], Any]) -> Any:
