@@ -178,8 +178,8 @@ def balance(client: Any, xs: list[Any], ys: list[Any]) -> tuple[list[Any], list[
     """The row blocks (futures) spread evenly over the workers, each ``ys[i]`` beside its
     ``xs[i]``: blocks beyond ``ceil(blocks / workers)`` on one worker move, once, to the
     least loaded ones. Every epoch then has the same work on every worker (where the
-    scheduler computed a dask.array's chunks is its own choice; 5 of 8 on one of two workers
-    makes epochs 25 % slower). Results do not depend on placement: the sums are added in
+    scheduler computed a dask.array's chunks is its own choice, and an epoch lasts as long
+    as its busiest worker). Results do not depend on placement: the sums are added in
     block order."""
     from distributed import wait
 
