@@ -4,13 +4,14 @@ own rows.
 Contract: :func:`fit_data_parallel` trains ``net`` in place with a mini-batch step rule
 (Adam, SGD, momentum, ...) on rows that stay partitioned on the workers, in one of two ways:
 
-- ``mode="average"`` (local steps, periodic averaging): the partitions are grouped by the
-  worker that holds them; each group trains its own copy of the network and of the step
-  rule's state, passing them from partition to partition on that worker, and taking
-  mini-batch steps on ``1/rounds`` of each partition's rows (seeded shuffle); then the
-  driver averages the copies' parameters and state arrays, weighted by the rows each
+- ``mode="average"`` (local steps, periodic averaging): with N workers when training
+  starts, copy g of the network and of the step rule's state trains on partitions g, g + N,
+  g + 2N, ... (moved to the g-th worker once, if they are elsewhere), passing from
+  partition to partition in a seeded order and taking mini-batch steps on ``1/rounds`` of
+  each partition's rows (seeded shuffle); then the driver averages the copies' parameters and state arrays, weighted by the rows each
   trained on, and the next round starts from the average. One round trip per round: the
-  workers compute all the time, in parallel.
+  workers compute all the time, in parallel. The result depends on N, not on where the
+  rows are; a worker lost later moves work elsewhere without changing it.
 - ``mode="sync"`` (synchronous large batches): each step's batch of about ``batch_size``
   rows is drawn from every partition in proportion to its rows (seeded shuffle); the
   workers return the summed cost and gradient of their share, the driver adds them in
@@ -18,7 +19,7 @@ Contract: :func:`fit_data_parallel` trains ``net`` in place with a mini-batch st
   same batches (float64 to rounding), but one round trip per step.
 
 docs/dask.md says which to use and why, with the measurements of
-benchmarks/dask_minibatch.py on MNIST; :func:`neuronless.dask.stream.fit_streamed` is the
+benchmarks/dask_bench.py on MNIST; :func:`neuronless.dask.stream.fit_streamed` is the
 third way (exact sequential steps, the rows streamed through the driver).
 """
 
@@ -37,7 +38,7 @@ from ..losses import Loss
 from ..network import Network
 from ..optimizers import State, get_optimizer
 from ..training import History, Trainer
-from .objective import _block_sums, _client, place, with_retries
+from .objective import _block_sums, _client, _same, place, with_retries
 
 Array = NDArray[Any]
 MODES = ("average", "sync")
@@ -145,13 +146,16 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
         raise DataError("X has no rows; training needs at least one sample.")
     sizes = cl.gather([cl.submit(_rows, x, pure=False) for x in xs])
     remote_net = cl.scatter(net, broadcast=True, hash=False)
+    groups: list[list[int]] = []
+    if mode == "average":
+        groups, xs, ys = copies(cl, xs, ys)
     state = opt.init(net.params)
     history = History()
     for epoch in range(epochs):
         lr = schedule(epoch) if schedule is not None else None
         if mode == "average":
             value = _average_epoch(cl, net, opt, state, loss_obj, l2, batch_size, backend, xs,
-                                   ys, seed, epoch, rounds, lr, remote_net)
+                                   ys, groups, seed, epoch, rounds, lr, remote_net)
         else:
             value = _sync_epoch(cl, net, opt, state, loss_obj, l2, batch_size, xs, ys, sizes,
                                 seed, epoch, lr, remote_net)
@@ -170,27 +174,38 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
     return history
 
 
-def groups_by_worker(client: Any, futures: list[Any]) -> list[list[int]]:
-    """The partitions' indices grouped by the worker that holds them (in worker order),
-    once they are computed."""
+def copies(client: Any, xs: list[Any], ys: list[Any]) -> tuple[list[list[int]], list[Any],
+                                                                list[Any]]:
+    """The copies of ``mode="average"``: with N workers, copy g trains on partitions g,
+    g + N, g + 2N, ... (the result depends on N, not on where the scheduler put the rows);
+    those partitions are moved to the g-th worker once, if they are elsewhere, so that
+    each copy computes where its rows are."""
     from distributed import wait
 
-    wait(futures)  # type: ignore[no-untyped-call]
-    who = client.who_has(futures)
-    by: dict[str, list[int]] = {}
-    for i, f in enumerate(futures):
-        holders = sorted(who.get(f.key, ()))
-        by.setdefault(holders[0] if holders else "", []).append(i)
-    return [by[w] for w in sorted(by)]
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    n = max(1, min(len(workers), len(xs)))
+    groups = [list(range(g, len(xs), n)) for g in range(n)]
+    if len(workers) > 1:
+        where_x, where_y = client.who_has(xs), client.who_has(ys)
+        for g, members in enumerate(groups):
+            for p in members:
+                if workers[g] not in where_x.get(xs[p].key, ()):
+                    xs[p] = client.submit(_same, xs[p], workers=[workers[g]],
+                                          allow_other_workers=True, pure=False)
+                if workers[g] not in where_y.get(ys[p].key, ()):
+                    ys[p] = client.submit(_same, ys[p], workers=[workers[g]],
+                                          allow_other_workers=True, pure=False)
+        wait(xs + ys)  # type: ignore[no-untyped-call]
+    return groups, xs, ys
 
 
 def _average_epoch(cl: Any, net: Network, opt: Any, state: State, loss: Loss, l2: float,
-                   batch_size: int, backend: str, xs: list[Any], ys: list[Any], seed: int,
-                   epoch: int, rounds: int, lr: float | None, remote_net: Any) -> float:
+                   batch_size: int, backend: str, xs: list[Any], ys: list[Any],
+                   groups: list[list[int]], seed: int, epoch: int, rounds: int,
+                   lr: float | None, remote_net: Any) -> float:
     loss_sum, rows = 0.0, 0.0
     for piece in range(rounds):
         def run(fresh: bool, piece: int = piece) -> list[tuple[Array, State, float, int]]:
-            groups = groups_by_worker(cl, xs)
             start = cl.scatter((net.params.copy(), state, 0.0, 0), hash=False)
             ends = []
             for g, members in enumerate(groups):
@@ -253,4 +268,4 @@ def _sync_epoch(cl: Any, net: Network, opt: Any, state: State, loss: Loss, l2: f
     return loss_sum / rows
 
 
-__all__ = ["MODES", "fit_data_parallel", "groups_by_worker"]
+__all__ = ["MODES", "copies", "fit_data_parallel"]
