@@ -179,3 +179,26 @@ def test_data_parallel_pipeline_records_its_mode_and_learns(client):
         nl.train(ddf, "y", client=client, data_parallel="ring")
     with pytest.raises(ConfigError, match="pass client="):
         nl.train(df, "y", data_parallel="average")
+
+
+def test_validation_rows_are_held_out_of_each_partition_and_watched(client):
+    df = _frame(n=1600, seed=4).drop(columns=["v"])
+    ddf = dd.from_pandas(df, npartitions=4)
+    model = nl.train(ddf, "y", client=client, optimizer="irprop+", epochs=60, layers=[6],
+                     validation_fraction=0.25, early_stopping=8, seed=3)
+    h = model.history
+    assert len(h.val_loss) == len(h.train_loss) > 0
+    assert h.best_epoch == int(np.argmin(h.val_loss))  # the kept weights are the best epoch's
+    # the documented split: round(0.25 n) rows of partition i, by a generator seeded (3, i)
+    held = []
+    for i, part in enumerate(ddf.to_delayed()):
+        rows = part.compute()
+        pick = np.sort(np.random.default_rng([3, i]).permutation(len(rows))[:round(0.25 * len(rows))])
+        held.append(rows.iloc[pick])
+    val = pd.concat(held)
+    assert len(val) == 400
+    want = float(np.mean(model.predict(val) == val["y"].to_numpy()))
+    assert model.info["score"] == {"validation": {"accuracy": pytest.approx(want)}}
+    with pytest.raises(DataError, match="must leave rows for both"):
+        nl.train(dd.from_pandas(df.iloc[:6], npartitions=3), "y", client=client,
+                 validation_fraction=0.1, optimizer="irprop+", epochs=2)

@@ -53,8 +53,8 @@ from .pipeline import (
 
 Array = NDArray[Any]
 
-__all__ = ["VALUES", "PartSpec", "PreparedParts", "in_memory", "prepare_parts", "score_parts",
-           "training_rows"]
+__all__ = ["VALUES", "PartSpec", "PreparedParts", "Split", "held_out", "in_memory",
+           "prepare_parts", "score_parts", "training_rows"]
 
 
 #: ``PartSpec.target`` when each partition is a pair (features, target values)
@@ -288,15 +288,44 @@ def _inputs_and_targets(chunk: tuple[int, Any], spec: PartSpec,
     return X, _prepared_targets(y, names, model.labels)
 
 
-def training_rows(chunk: tuple[int, Any], spec: PartSpec, model: Model) -> tuple[Array, Array]:
+#: a validation split of partitioned rows: (fraction, seed)
+Split = tuple[float, int]
+
+
+def held_out(n: int, split: Split, part: int) -> Array:
+    """Which of a partition's ``n`` rows (with a target) are held out for validation:
+    ``round(fraction * n)`` of them, chosen by a generator seeded with (seed, partition
+    number), in row order. Each partition splits alone, so the split needs no pass of its
+    own; it is not stratified (the in-memory split is)."""
+    fraction, seed = split
+    k = round(fraction * n)
+    return np.sort(np.random.default_rng([seed, part]).permutation(n)[:k])
+
+
+def _select(chunk: tuple[int, Any], X: Array, t: Array, split: Split | None,
+            which: str) -> tuple[Array, Array]:
+    if split is None:
+        return X, t
+    keep = np.zeros(len(X), dtype=bool)
+    keep[held_out(len(X), split, chunk[0])] = True
+    if which == "train":
+        keep = ~keep
+    return X[keep], t[keep]
+
+
+def training_rows(chunk: tuple[int, Any], spec: PartSpec, model: Model,
+                  split: Split | None = None, which: str = "train") -> tuple[Array, Array]:
     """One partition's rows as the network trains on them: scaled inputs and encoded targets
-    ``(n, n_out)`` in the network's dtype (run where the partition lives)."""
-    X, t = _inputs_and_targets(chunk, spec, model)
+    ``(n, n_out)`` in the network's dtype (run where the partition lives); with ``split``,
+    the rows :func:`held_out` leaves for training (``which="train"``) or holds out
+    (``"validation"``)."""
+    X, t = _select(chunk, *_inputs_and_targets(chunk, spec, model), split, which)
     return X, _target_encoder(model)(t).astype(model.net.dtype)
 
 
-def _chunk_score(chunk: tuple[int, Any], spec: PartSpec, model: Model) -> Array:
-    X, t = _inputs_and_targets(chunk, spec, model)
+def _chunk_score(chunk: tuple[int, Any], spec: PartSpec, model: Model,
+                 split: Split | None = None) -> Array:
+    X, t = _select(chunk, *_inputs_and_targets(chunk, spec, model), split, "validation")
     out = model.net.forward(X).astype(np.float64)
     if model.labels is not None:
         idx = (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
@@ -305,10 +334,12 @@ def _chunk_score(chunk: tuple[int, Any], spec: PartSpec, model: Model) -> Array:
     return np.concatenate([[len(X)], (err ** 2).sum(axis=0), t.sum(axis=0), (t ** 2).sum(axis=0)])
 
 
-def score_parts(mapper: Mapper, spec: PartSpec, model: Model) -> dict[str, float]:
+def score_parts(mapper: Mapper, spec: PartSpec, model: Model,
+                split: Split | None = None) -> dict[str, float]:
     """Accuracy (classification) or RMSE and R² (regression, averaged over the outputs as
-    :func:`neuronless.model.regression_metrics` does) on every partition's rows, one pass."""
-    s = np.sum(mapper(_chunk_score, spec, model), axis=0)
+    :func:`neuronless.model.regression_metrics` does) on every partition's rows (with
+    ``split``: the held-out ones), one pass."""
+    s = np.sum(mapper(_chunk_score, spec, model, split), axis=0)
     n = s[0]
     if model.labels is not None:
         return {"accuracy": float(s[1] / n)}

@@ -30,10 +30,18 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..model import Model
 from ..partitioned import VALUES as _VALUES
-from ..partitioned import PartSpec, PreparedParts, prepare_parts, score_parts, training_rows
+from ..partitioned import (
+    PartSpec,
+    PreparedParts,
+    Split,
+    held_out,
+    prepare_parts,
+    score_parts,
+    training_rows,
+)
 from ..pipeline import FULL_BATCH, Options, Recipe, _info, _loss, method_of, resolve_recipe
 from ..training import History
-from .objective import _client
+from .objective import DaskObjective, _client
 
 Log = Callable[[str, str], None]
 
@@ -210,13 +218,29 @@ def train(data: Any, target: Any = None, *, client: Any = None, task: Any = None
                      f"{_workers(cl)} worker(s), {prep.n_features} features, scaling: "
                      f"{resolved.scale} ({prep.passes} passes over the data)")
     opts.say("info", model.net.summary())
-    X, Y = _training_arrays(parts, prep, model)
+    split = ((resolved.validation_fraction, opts.seed) if resolved.validation_fraction > 0
+             else None)
+    X, Y = _training_arrays(parts, prep, model, split, "train")
+    validation = None
+    if split is not None:
+        n_val = sum(len(held_out(n, split, i)) for i, n in enumerate(prep.rows))
+        if n_val == 0 or n_val == n_rows:
+            raise DataError(f"validation_fraction={resolved.validation_fraction} holds out "
+                            f"{n_val} of {n_rows} rows; it must leave rows for both training "
+                            "and validation (each partition holds out round(fraction x its "
+                            "rows)).")
+        Xv, Yv = _training_arrays(parts, prep, model, split, "validation")
+        validation = DaskObjective(model.net, Xv, Yv, loss=_loss(model.net, resolved, opts),
+                                   client=cl)
+        opts.say("info", f"validation: {n_val} rows held out, "
+                         f"{resolved.validation_fraction:g} of each partition's")
     start = time.perf_counter()
-    history = _fit(model, X, Y, resolved, opts, mode, cl)
+    history = _fit(model, X, Y, resolved, opts, mode, cl, validation)
     seconds = time.perf_counter() - start
-    score = score_parts(parts, spec, model)
+    score = score_parts(parts, spec, model, split)
     model.history = history
-    model.info = _info(model, prep, resolved, opts, seconds, {}, None, "training", score)
+    model.info = _info(model, prep, resolved, opts, seconds, {}, None,
+                       "training" if split is None else "validation", score)
     model.info["dask"] = {"workers": _workers(cl), "partitions": len(parts),
                           "rows": n_rows, "preparation_passes": prep.passes, "mode": mode}
     return model
@@ -235,11 +259,6 @@ def _refuse(recipe: Recipe, method: str) -> None:
         raise ConfigError(f"FANN's {recipe.optimizer!r} algorithm updates after every pattern "
                           "and does not run on Dask; pick a batch algorithm (rprop, quickprop, "
                           "sarprop, batch) or train in memory.")
-    if recipe.validation_fraction > 0:
-        raise ConfigError(
-            "validation_fraction is not available on Dask yet: early stopping watches the "
-            "training loss there. Set validation_fraction=0, or hold rows out yourself and "
-            "evaluate the model on them (neuronless.dask.predict).")
     if recipe.l2_choices is not None:
         raise ConfigError("choosing l2 by selection (l2_choices) trains several networks in "
                           "memory; on Dask pass one l2, or search with GridSearchCV on the "
@@ -269,16 +288,20 @@ def _mode(recipe: Recipe, method: str, data_parallel: str | None) -> str:
     return mode
 
 
-def _training_arrays(parts: Parts, prep: PreparedParts, model: Model) -> tuple[Any, Any]:
+def _training_arrays(parts: Parts, prep: PreparedParts, model: Model, split: Split | None,
+                     which: str) -> tuple[Any, Any]:
     """The scaled inputs and encoded targets as dask arrays, one row chunk per partition,
-    computed where the partitions live."""
+    computed where the partitions live (with ``split``: the training or the held-out
+    rows)."""
     da, _, delayed = _dask()
     n_out = model.net.n_outputs
     dtype = model.net.dtype
     m = parts.client.scatter(model, hash=False)
     xs, ys = [], []
-    for i, (p, rows) in enumerate(zip(parts.delayed, prep.rows, strict=True)):
-        pair = delayed(training_rows, pure=False)((i, p), prep.spec, m)
+    for i, (p, n) in enumerate(zip(parts.delayed, prep.rows, strict=True)):
+        held = 0 if split is None else len(held_out(n, split, i))
+        rows = held if which == "validation" else n - held
+        pair = delayed(training_rows, pure=False)((i, p), prep.spec, m, split, which)
         xs.append(da.from_delayed(pair[0], shape=(rows, prep.n_features), dtype=dtype))
         ys.append(da.from_delayed(pair[1], shape=(rows, n_out), dtype=dtype))
     return da.concatenate(xs), da.concatenate(ys)
@@ -289,16 +312,24 @@ class _Watch:
     :func:`neuronless.fit` does them: called after each epoch with its training loss; the
     best epoch's weights (after its step) are kept and restored."""
 
-    def __init__(self, model: Model, recipe: Recipe, opts: Options):
+    def __init__(self, model: Model, recipe: Recipe, opts: Options,
+                 validation: Any = None):
         self.net, self.recipe, self.opts = model.net, recipe, opts
+        self.validation = validation
+        self.val_loss: list[float] = []
         self.best, self.since = math.inf, 0
         self.best_params: Any = None
         self.best_epoch: int | None = None
         self.every = max(1, recipe.epochs // 10)
 
     def __call__(self, epoch: int, loss: float) -> bool:
+        line = f"epoch {epoch + 1}/{self.recipe.epochs}: loss {loss:.6g}"
+        if self.validation is not None:  # the held-out rows' loss after the epoch's steps
+            loss = self.validation(self.net.params)[0]
+            self.val_loss.append(loss)
+            line += f", val_loss {loss:.6g}"
         if self.opts.progress and ((epoch + 1) % self.every == 0 or epoch == 0):
-            self.opts.say("progress", f"epoch {epoch + 1}/{self.recipe.epochs}: loss {loss:.6g}")
+            self.opts.say("progress", line)
         if not self.recipe.early_stopping:
             return False
         if loss < self.best - self.recipe.min_delta:
@@ -309,6 +340,8 @@ class _Watch:
         return self.since >= self.recipe.early_stopping
 
     def finish(self, history: Any) -> Any:
+        if self.validation is not None:
+            history.val_loss = list(self.val_loss)
         if self.recipe.early_stopping and self.best_params is not None:
             self.net.params[...] = self.best_params
             history.best_epoch = self.best_epoch
@@ -319,10 +352,10 @@ class _Watch:
 
 
 def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, mode: str,
-         client: Any) -> Any:
+         client: Any, validation: Any = None) -> Any:
     net = model.net
     loss = _loss(net, recipe, opts)
-    watch = _Watch(model, recipe, opts)
+    watch = _Watch(model, recipe, opts, validation)
     if mode == "full batch":
         from .objective import fit_full_batch
 
