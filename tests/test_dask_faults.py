@@ -132,3 +132,29 @@ def test_losing_the_client_is_one_clear_error(tmp_path):
                                                r"'closed'.*no checkpoint was written"):
             fit_full_batch(_net(), X, Y, epochs=10, loss="cross_entropy", client=client,
                            callback=hang_up)
+
+
+@pytest.mark.parametrize("how", ["streamed", "average", "sync"])
+def test_losing_the_client_in_mini_batch_training_names_the_checkpoint(tmp_path, how):
+    from neuronless.dask import fit_data_parallel, fit_streamed
+
+    X, Y = _data()
+    ckpt = tmp_path / "run.ckpt"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address="127.0.0.1:0", host="127.0.0.1") as cluster:
+        client = Client(cluster)
+
+        def hang_up(epoch, loss):
+            if epoch == 2:
+                client.close()
+
+        kw = dict(optimizer="adam", epochs=10, batch_size=32, client=client, callback=hang_up,
+                  checkpoint=ckpt, checkpoint_every=1)
+        if how != "streamed":
+            kw["mode"] = how
+        train = fit_streamed if how == "streamed" else fit_data_parallel
+        with pytest.raises(ClusterError, match=r"lost the Dask scheduler.*Training stopped at "
+                                               r"epoch 3; the last checkpoint, .*run.ckpt, "
+                                               r"holds epoch 3"):
+            train(_net(), X, Y, **kw)
+    assert nl.files.checkpoint.read_checkpoint(ckpt).epochs_done == 3

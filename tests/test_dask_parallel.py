@@ -189,3 +189,31 @@ def test_a_worker_killed_mid_training_does_not_change_the_result(mode):
     assert killed == [2]
     assert len(history.train_loss) == 6
     np.testing.assert_array_equal(hit.params, calm.params)
+
+
+@pytest.mark.parametrize("how", ["streamed", "average", "sync"])
+def test_a_run_stopped_and_resumed_from_its_checkpoint_ends_where_an_undisturbed_one_does(
+        client, tmp_path, how):
+    from neuronless.dask import fit_streamed
+
+    X, Y = _data(m=500, seed=9)
+    Xd, Yd = da.from_array(X, chunks=(100, 4)), da.from_array(Y, chunks=(100, 3))
+
+    def run(net, **kw):
+        common = dict(optimizer=Adam(0.01), epochs=6, batch_size=32, seed=5, client=client)
+        if how == "streamed":
+            return fit_streamed(net, Xd, Yd, **common, **kw)
+        return fit_data_parallel(net, Xd, Yd, mode=how, **common, **kw)
+
+    calm = _net(seed=7)
+    whole = run(calm)
+    ckpt = tmp_path / "run.ckpt"
+    first = _net(seed=7)
+    run(first, checkpoint=ckpt, checkpoint_every=2, callback=lambda epoch, loss: epoch == 2)
+    assert nl.files.checkpoint.read_checkpoint(ckpt).epochs_done == 3
+    resumed = _net(seed=0)  # the parameters come from the checkpoint
+    h = run(resumed, checkpoint=ckpt, resume=ckpt)
+    np.testing.assert_array_equal(resumed.params, calm.params)
+    assert h.train_loss == whole.train_loss
+    with pytest.raises(ConfigError, match="cannot resume"):
+        run(_net(), resume=ckpt, l2=1.0)

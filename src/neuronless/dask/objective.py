@@ -294,6 +294,76 @@ class DaskObjective:
                             for y in self._y])
 
 
+class Checkpoints:
+    """Checkpoints of a training run on a cluster, in :func:`neuronless.fit`'s format
+    (atomic writes): ``path`` written every ``every`` epochs and at the end, ``resume`` read
+    at the start. ``fit_args`` names the run's settings; a checkpoint resumes only a run with
+    the same network architecture and settings."""
+
+    def __init__(self, net: Network, fit_args: dict[str, Any],
+                 path: str | os.PathLike[str] | None, every: int,
+                 resume: str | os.PathLike[str] | None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"checkpoint_every must be a positive integer; got {every!r}.")
+        self.net, self.path, self.every, self.resume = net, path, every, resume
+        self.fit_args = json.loads(json.dumps(fit_args, default=repr))
+        self.saved_at = 0
+
+    def load(self, state: State, history: History) -> tuple[State, int, History,
+                                                            dict[str, Any] | None]:
+        """(state, epochs done, history, generator state) to continue from: the checkpoint's
+        with ``resume=`` (the network gets its parameters), else the given ones."""
+        from ..files.checkpoint import read_checkpoint
+        from ..training import _architecture
+
+        if self.resume is None:
+            return state, 0, history, None
+        saved = read_checkpoint(self.resume)
+        if _architecture(saved.net) != _architecture(self.net) or saved.fit_args != self.fit_args:
+            raise ConfigError(
+                f"cannot resume from {os.fspath(self.resume)}: it was saved by another run (its "
+                f"network {saved.net.sizes} and settings {saved.fit_args}; this run: "
+                f"{self.net.sizes} and {self.fit_args}). Resume with the same network, loss, "
+                "optimizer and settings, or start without resume=.")
+        self.net.params[...] = saved.net.params
+        self.saved_at = saved.epochs_done
+        resumed = History(**{k: v for k, v in saved.history.items()
+                             if k in History.__dataclass_fields__})
+        return saved.state, saved.epochs_done, resumed, saved.rng_state
+
+    def after(self, done: int, epochs: int, state: State, history: History, stop: bool,
+              rng_state: dict[str, Any] | None = None) -> None:
+        """After epoch ``done``: write a checkpoint when one is due."""
+        from ..files.checkpoint import Checkpoint, write_checkpoint
+
+        if self.path is None or not (done % self.every == 0 or stop or done == epochs):
+            return
+        if rng_state is None:
+            rng_state = dict(np.random.default_rng(0).bit_generator.state)
+        write_checkpoint(self.path, Checkpoint(
+            net=self.net, epochs_done=done, fit_args=self.fit_args, state=state,
+            rng_state=rng_state, history=dataclasses.asdict(history), finished=stop))
+        self.saved_at = done
+
+    def lost(self, e: ClusterError, epoch: int) -> ClusterError:
+        """The error that ends a run whose cluster is gone, naming the last checkpoint."""
+        where = (f"the last checkpoint, {os.fspath(self.path)}, holds epoch {self.saved_at}: "
+                 "start a cluster and run again with resume= that file"
+                 if self.path is not None and self.saved_at > 0 else
+                 "no checkpoint was written (pass checkpoint= to keep long runs)")
+        return ClusterError(f"{e} Training stopped at epoch {epoch}; {where}.")
+
+
+def cluster_error(client: Any, e: BaseException) -> ClusterError | None:
+    """``e`` as a ClusterError when it means the scheduler (or the link to it) is gone."""
+    if isinstance(e, ClusterError):
+        return e
+    if client.status != "running":
+        return ClusterError(f"lost the Dask scheduler: the client is {client.status!r} "
+                            f"({type(e).__name__}: {e}).")
+    return None
+
+
 def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
                    epochs: int = 100, loss: str | Loss | None = None, l2: float = 0.0,
                    client: Any = None, partitions: int | None = None,
@@ -322,55 +392,23 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     ``dask.array``. Losing the scheduler (or the client's connection to it) ends training
     with one :class:`~neuronless.errors.ClusterError` that names the last checkpoint.
     """
-    from ..files.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
-    from ..training import _architecture
-
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive integer; got {epochs!r}.")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
-            or checkpoint_every < 1:
-        raise ConfigError(f"checkpoint_every must be a positive integer; got "
-                          f"{checkpoint_every!r}.")
     opt = get_optimizer(optimizer)
     objective = DaskObjective(net, X, Y, loss=loss, l2=l2, client=client, partitions=partitions)
     objective.check_targets()
     # what neuronless.fit records for a whole-batch run: the two resume each other's checkpoints
-    fit_args = json.loads(json.dumps({
+    saves = Checkpoints(net, {
         "loss": objective.loss.name, "optimizer": type(opt).__name__,
         "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
-        "batch_size": None, "l2": objective.l2, "shuffle": False}, default=repr))
-    state: State = opt.init(net.params)
-    history, done = History(), 0
-    if resume is not None:
-        saved = read_checkpoint(resume)
-        if _architecture(saved.net) != _architecture(net) or saved.fit_args != fit_args:
-            raise ConfigError(
-                f"cannot resume from {os.fspath(resume)}: it was saved by another run (its "
-                f"network {saved.net.sizes} and settings {saved.fit_args}; this run: "
-                f"{net.sizes} and {fit_args}). Resume with the same network, loss, optimizer "
-                "and l2, or start without resume=.")
-        net.params[...] = saved.net.params
-        state, done = saved.state, saved.epochs_done
-        history = History(**{k: v for k, v in saved.history.items()
-                             if k in History.__dataclass_fields__})
-
-    def save(finished: bool) -> None:
-        if checkpoint is not None:
-            write_checkpoint(checkpoint, Checkpoint(
-                net=net, epochs_done=done, fit_args=fit_args, state=state,
-                rng_state=dict(np.random.default_rng(0).bit_generator.state),
-                history=dataclasses.asdict(history), finished=finished))
-
-    saved_at = done
+        "batch_size": None, "l2": objective.l2, "shuffle": False}, checkpoint,
+        checkpoint_every, resume)
+    state, done, history, _ = saves.load(opt.init(net.params), History())
     for epoch in range(done, epochs):
         try:
             value, grads = objective(net.params)
         except ClusterError as e:
-            where = (f"the last checkpoint, {os.fspath(checkpoint)}, holds epoch {saved_at}: "
-                     "start a cluster and run again with resume= that file"
-                     if checkpoint is not None and saved_at > 0 else
-                     "no checkpoint was written (pass checkpoint= to keep long runs)")
-            raise ClusterError(f"{e} Training stopped at epoch {epoch}; {where}.") from e
+            raise saves.lost(e, epoch) from e
         if not math.isfinite(value):
             raise TrainingDivergedError(
                 f"the loss became {value} in epoch {epoch}; the network keeps the weights of "
@@ -382,13 +420,11 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
         stop = callback is not None and callback(epoch, value) is True
         if stop:
             history.stopped_reason = "callback"
-        if checkpoint is not None and (done % checkpoint_every == 0 or stop or done == epochs):
-            save(finished=stop)
-            saved_at = done
+        saves.after(done, epochs, state, history, stop)
         if stop:
             return history
     history.stopped_reason = "epochs"
     return history
 
 
-__all__ = ["DaskObjective", "balance", "fit_full_batch", "place", "placement", "with_retries"]
+__all__ = ["Checkpoints", "DaskObjective", "balance", "cluster_error", "fit_full_batch", "place", "placement", "with_retries"]

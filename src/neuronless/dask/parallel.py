@@ -25,7 +25,9 @@ third way (exact sequential steps, the rows streamed through the driver).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -36,9 +38,17 @@ from ..backprop import resolve_loss
 from ..errors import ConfigError, DataError, TrainingDivergedError
 from ..losses import Loss
 from ..network import Network
-from ..optimizers import State, get_optimizer
+from ..optimizers import State, get_optimizer, hyperparameters
 from ..training import History, Trainer
-from .objective import _block_sums, _client, _same, place, with_retries
+from .objective import (
+    Checkpoints,
+    _block_sums,
+    _client,
+    _same,
+    cluster_error,
+    place,
+    with_retries,
+)
 
 Array = NDArray[Any]
 MODES = ("average", "sync")
@@ -112,7 +122,10 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
                       partitions: int | None = None,
                       schedule: Callable[[int], float] | None = None, mode: str = "average",
                       rounds: int = 1, backend: str = "auto",
-                      callback: Callable[[int, float], Any] | None = None) -> History:
+                      callback: Callable[[int, float], Any] | None = None,
+                      checkpoint: str | os.PathLike[str] | None = None,
+                      checkpoint_every: int = 10,
+                      resume: str | os.PathLike[str] | None = None) -> History:
     """Train ``net`` in place with a mini-batch step rule, data-parallel on a Dask cluster
     (see the module docstring for ``mode``).
 
@@ -128,6 +141,9 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
     rounds : averaging rounds per epoch ("average"): each round trains on ``1/rounds`` of
         every partition's rows
     callback : ``callback(epoch, loss)`` after each epoch; True stops training
+    checkpoint, checkpoint_every, resume : as for
+        :func:`~neuronless.dask.objective.fit_full_batch`: a resumed run ends where an
+        uninterrupted one ends
 
     Returns the :class:`~neuronless.training.History`: each epoch's loss is the mean of its
     mini-batch losses weighted by their rows.
@@ -149,16 +165,27 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
     groups: list[list[int]] = []
     if mode == "average":
         groups, xs, ys = copies(cl, xs, ys)
-    state = opt.init(net.params)
-    history = History()
-    for epoch in range(epochs):
+    saves = Checkpoints(net, {
+        "loss": loss_obj.name, "optimizer": type(opt).__name__,
+        "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
+        "batch_size": batch_size, "l2": l2, "shuffle": True,
+        "cluster": {"mode": mode, "seed": seed, "rounds": rounds, "copies": len(groups)}},
+        checkpoint, checkpoint_every, resume)
+    state, done, history, _ = saves.load(opt.init(net.params), History())
+    for epoch in range(done, epochs):
         lr = schedule(epoch) if schedule is not None else None
-        if mode == "average":
-            value = _average_epoch(cl, net, opt, state, loss_obj, l2, batch_size, backend, xs,
-                                   ys, groups, seed, epoch, rounds, lr, remote_net)
-        else:
-            value = _sync_epoch(cl, net, opt, state, loss_obj, l2, batch_size, xs, ys, sizes,
-                                seed, epoch, lr, remote_net)
+        try:
+            if mode == "average":
+                value = _average_epoch(cl, net, opt, state, loss_obj, l2, batch_size, backend,
+                                       xs, ys, groups, seed, epoch, rounds, lr, remote_net)
+            else:
+                value = _sync_epoch(cl, net, opt, state, loss_obj, l2, batch_size, xs, ys,
+                                    sizes, seed, epoch, lr, remote_net)
+        except Exception as e:
+            lost = cluster_error(cl, e)
+            if lost is None:
+                raise
+            raise saves.lost(lost, epoch) from e
         if not math.isfinite(value):
             raise TrainingDivergedError(
                 f"the loss became {value} in epoch {epoch}; scale the inputs, add l2 or lower "
@@ -167,8 +194,11 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
         history.train_loss.append(value)
         history.learning_rate.append(lr if lr is not None
                                      else float(getattr(opt, "learning_rate", math.nan)))
-        if callback is not None and callback(epoch, value) is True:
+        stop = callback is not None and callback(epoch, value) is True
+        if stop:
             history.stopped_reason = "callback"
+        saves.after(epoch + 1, epochs, state, history, stop)
+        if stop:
             return history
     history.stopped_reason = "epochs"
     return history

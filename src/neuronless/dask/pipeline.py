@@ -340,8 +340,8 @@ class _Watch:
         return self.since >= self.recipe.early_stopping
 
     def finish(self, history: Any) -> Any:
-        if self.validation is not None:
-            history.val_loss = list(self.val_loss)
+        if self.validation is not None:  # after those of a resumed run's checkpoint, if any
+            history.val_loss = list(history.val_loss) + self.val_loss
         if self.recipe.early_stopping and self.best_params is not None:
             self.net.params[...] = self.best_params
             history.best_epoch = self.best_epoch
@@ -365,14 +365,12 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, mode: str,
                                  checkpoint_every=opts.checkpoint_every, resume=opts.resume)
         return watch.finish(history)
     if mode in ("streamed", "average", "sync"):
-        if opts.checkpoint is not None or opts.resume is not None:
-            raise ConfigError("checkpoints on Dask are written by full-batch training "
-                              "(irprop+, irprop-, quickprop, batch_size=None); streamed "
-                              "mini-batch training does not write them yet.")
         assert recipe.batch_size is not None
         common = dict(optimizer=recipe.make_optimizer(), epochs=recipe.epochs,
                       batch_size=recipe.batch_size, loss=loss, l2=recipe.l2, seed=opts.seed,
-                      client=client, schedule=recipe.make_schedule(), callback=watch)
+                      client=client, schedule=recipe.make_schedule(), callback=watch,
+                      checkpoint=opts.checkpoint, checkpoint_every=opts.checkpoint_every,
+                      resume=opts.resume)
         if mode == "streamed":
             from .stream import fit_streamed
 

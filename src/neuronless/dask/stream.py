@@ -17,8 +17,10 @@ one short batch).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +29,9 @@ import numpy as np
 from ..errors import ConfigError, ShapeError, TrainingDivergedError
 from ..losses import Loss
 from ..network import Network
+from ..optimizers import hyperparameters
 from ..training import History, Trainer
-from .objective import _client
+from .objective import Checkpoints, _client, cluster_error
 
 
 def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[Any], list[Any]]:
@@ -74,7 +77,9 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
                  seed: int = 0, client: Any = None, partitions: int | None = None,
                  schedule: Callable[[int], float] | None = None, prefetch: int = 1,
                  shuffle: bool = True,
-                 callback: Callable[[int, float], Any] | None = None) -> History:
+                 callback: Callable[[int, float], Any] | None = None,
+                 checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int = 10,
+                 resume: str | os.PathLike[str] | None = None) -> History:
     """Train ``net`` in place with a mini-batch step rule on rows held by a Dask cluster,
     streaming one partition at a time through this process (see the module docstring).
 
@@ -89,6 +94,9 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
     schedule : ``schedule(epoch) -> learning rate`` (a :mod:`neuronless.schedules` schedule)
     prefetch : partitions computed and fetched ahead of the one training (0: none)
     callback : ``callback(epoch, loss)`` after each epoch; True stops training
+    checkpoint, checkpoint_every, resume : as for
+        :func:`~neuronless.dask.objective.fit_full_batch` (the generator's state is saved
+        too: a resumed run takes the steps an uninterrupted one takes)
 
     Returns the :class:`~neuronless.training.History`: each epoch's loss is the mean of its
     mini-batch losses weighted by their rows, as :func:`neuronless.fit` reports it.
@@ -108,49 +116,75 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
     delayed: Any = importlib.import_module("dask").delayed
     pairs = [delayed(_pair, pure=True)(x, y) for x, y in zip(xs, ys, strict=True)]
     trainer = Trainer(net, loss, optimizer, batch_size=batch_size, l2=l2)
+    opt = trainer.optimizer
+    saves = Checkpoints(net, {
+        "loss": trainer.loss.name, "optimizer": type(opt).__name__,
+        "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
+        "batch_size": batch_size, "l2": l2, "shuffle": shuffle,
+        "cluster": {"mode": "streamed", "seed": seed}}, checkpoint, checkpoint_every, resume)
     rng = np.random.default_rng(seed)
-    history = History()
-    for epoch in range(epochs):
-        order = rng.permutation(len(pairs)) if shuffle else np.arange(len(pairs))
+    trainer.state, done, history, rng_state = saves.load(trainer.state, History())
+    if rng_state is not None:
+        rng.bit_generator.state = rng_state
+    for epoch in range(done, epochs):
+        try:
+            value = _epoch(trainer, net, cl, pairs, rng, epoch, shuffle, schedule, prefetch)
+        except Exception as e:
+            lost = cluster_error(cl, e)
+            if lost is None:
+                raise
+            raise saves.lost(lost, epoch) from e
         lr = schedule(epoch) if schedule is not None else None
-        pending = [cl.compute(pairs[i]) for i in order[:prefetch + 1]]
-        total, rows = 0.0, 0
-        for j in range(len(order)):
-            xb, yb = pending.pop(0).result()
-            if j + prefetch + 1 < len(order):  # the next partition comes while this one trains
-                pending.append(cl.compute(pairs[order[j + prefetch + 1]]))
-            xb = np.asarray(xb, dtype=net.dtype)
-            yb = np.asarray(yb, dtype=net.dtype)
-            if len(xb) == 0:
-                continue
-            if xb.shape[1] != net.n_inputs:
-                raise ShapeError(f"X has {xb.shape[1]} columns; the network takes "
-                                 f"{net.n_inputs} inputs.")
-            if shuffle:
-                perm = rng.permutation(len(xb))
-                xb, yb = xb[perm], yb[perm]
-            with np.errstate(all="ignore"):
-                value = trainer.epoch(xb, yb, lr)
-            if not math.isfinite(value):
-                raise TrainingDivergedError(
-                    f"the loss became {value} in epoch {epoch}; scale the inputs, add l2 or "
-                    "lower the learning rate.")
-            total += value * len(xb)
-            rows += len(xb)
-            del xb, yb
-        if rows == 0:
-            raise ShapeError("X has no rows; training needs at least one sample.")
-        value = total / rows
         history.epoch.append(epoch)
         history.train_loss.append(value)
         history.learning_rate.append(lr if lr is not None
                                      else float(getattr(trainer.optimizer, "learning_rate",
                                                         math.nan)))
-        if callback is not None and callback(epoch, value) is True:
+        stop = callback is not None and callback(epoch, value) is True
+        if stop:
             history.stopped_reason = "callback"
+        saves.after(epoch + 1, epochs, trainer.state, history, stop,
+                    dict(rng.bit_generator.state))
+        if stop:
             return history
     history.stopped_reason = "epochs"
     return history
+
+
+def _epoch(trainer: Trainer, net: Network, cl: Any, pairs: list[Any], rng: Any, epoch: int,
+           shuffle: bool, schedule: Callable[[int], float] | None, prefetch: int) -> float:
+    """One streamed epoch: the partitions in a seeded order, each one's rows shuffled;
+    the rows' mean loss."""
+    order = rng.permutation(len(pairs)) if shuffle else np.arange(len(pairs))
+    lr = schedule(epoch) if schedule is not None else None
+    pending = [cl.compute(pairs[i]) for i in order[:prefetch + 1]]
+    total, rows = 0.0, 0
+    for j in range(len(order)):
+        xb, yb = pending.pop(0).result()
+        if j + prefetch + 1 < len(order):  # the next partition comes while this one trains
+            pending.append(cl.compute(pairs[order[j + prefetch + 1]]))
+        xb = np.asarray(xb, dtype=net.dtype)
+        yb = np.asarray(yb, dtype=net.dtype)
+        if len(xb) == 0:
+            continue
+        if xb.shape[1] != net.n_inputs:
+            raise ShapeError(f"X has {xb.shape[1]} columns; the network takes "
+                             f"{net.n_inputs} inputs.")
+        if shuffle:
+            perm = rng.permutation(len(xb))
+            xb, yb = xb[perm], yb[perm]
+        with np.errstate(all="ignore"):
+            value = trainer.epoch(xb, yb, lr)
+        if not math.isfinite(value):
+            raise TrainingDivergedError(
+                f"the loss became {value} in epoch {epoch}; scale the inputs, add l2 or "
+                "lower the learning rate.")
+        total += value * len(xb)
+        rows += len(xb)
+        del xb, yb
+    if rows == 0:
+        raise ShapeError("X has no rows; training needs at least one sample.")
+    return total / rows
 
 
 __all__ = ["fit_streamed"]

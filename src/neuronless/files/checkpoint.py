@@ -113,8 +113,12 @@ def read_checkpoint(path: PathLike) -> Checkpoint:
     if not isinstance(finished, bool):
         bad("'checkpoint.finished' must be true or false")
     fit_args = header["fit"]
-    _keys(fit_args, {"loss", "optimizer", "hyperparameters", "batch_size", "l2", "shuffle"},
-          "checkpoint.fit", bad)
+    # "cluster": the settings of a run on a Dask cluster (neuronless.dask), when it has its own
+    cluster = {"cluster"} & set(fit_args) if isinstance(fit_args, dict) else set()
+    _keys(fit_args, {"loss", "optimizer", "hyperparameters", "batch_size", "l2", "shuffle",
+                     *cluster}, "checkpoint.fit", bad)
+    if cluster and not isinstance(fit_args["cluster"], dict):
+        bad("'checkpoint.fit.cluster' must be a JSON object")
 
     opt = header["optimizer_state"]
     _keys(opt, {"t", "arrays", "scalars"}, "checkpoint.optimizer_state", bad)
