@@ -59,3 +59,16 @@ def libfann_double() -> object:
 def libfann_fixed() -> object:
     """libfixedfann (FANN's fixed-point build, execution only)."""
     return _load_libfann("fixed")
+
+
+@pytest.fixture(scope="module")
+def two_workers() -> Iterator[object]:
+    """A client of a real ``distributed.LocalCluster``: two worker processes of one thread on
+    loopback, no dashboard; one cluster per test module."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address="127.0.0.1:0", host="127.0.0.1")
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -38,13 +38,8 @@ def test_no_client_is_one_clear_error():  # first: before the module's client ex
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(two_workers):
+    return two_workers
 
 
 def _data(m=900, n_in=5, n_out=3, seed=0):

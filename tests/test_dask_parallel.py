@@ -29,13 +29,8 @@ from neuronless.training import Trainer
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(two_workers):
+    return two_workers
 
 
 def _data(m=600, seed=0):

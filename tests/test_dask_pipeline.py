@@ -19,7 +19,6 @@ pytest.importorskip("pyarrow")
 import dask.array as da
 import dask.dataframe as dd
 import pandas as pd
-from distributed import Client, LocalCluster
 
 import neuronless as nl
 from neuronless import ConfigError, DataError
@@ -27,13 +26,8 @@ from neuronless.dask import predict
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(two_workers):
+    return two_workers
 
 
 def _frame(n=1200, seed=0):

@@ -17,20 +17,15 @@ pytest.importorskip("sklearn")
 
 import dask.array as da
 import joblib
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from neuronless.sklearn import NeuronlessClassifier, NeuronlessRegressor
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(two_workers):
+    return two_workers
 
 
 def _classes(n=240, seed=0):

@@ -18,7 +18,6 @@ pytest.importorskip("pandas")
 import dask.array as da
 import dask.dataframe as dd
 import pandas as pd
-from distributed import Client, LocalCluster
 
 import neuronless as nl
 from neuronless import ConfigError
@@ -28,13 +27,8 @@ from neuronless.minimize import minimize
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0", host="127.0.0.1")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(two_workers):
+    return two_workers
 
 
 def _data(m=700, seed=0):
