@@ -212,3 +212,15 @@ def test_a_run_stopped_and_resumed_from_its_checkpoint_ends_where_an_undisturbed
     assert h.train_loss == whole.train_loss
     with pytest.raises(ConfigError, match="cannot resume"):
         run(_net(), resume=ckpt, l2=1.0)
+
+
+def test_more_rounds_than_rows_and_tiny_partitions_still_train(client):
+    X, Y = _data(m=12, seed=1)
+    net = _net()
+    before = net.params.copy()
+    h = fit_data_parallel(net, X, Y, optimizer=Adam(0.01), epochs=2, batch_size=4,
+                          client=client, partitions=6, mode="average", rounds=4)
+    assert len(h.train_loss) == 2
+    assert np.isfinite(h.train_loss).all()
+    assert not np.array_equal(net.params, before)
+    assert np.isfinite(net.params).all()

@@ -252,6 +252,8 @@ def _average_epoch(cl: Any, net: Network, opt: Any, state: State, loss: Loss, l2
 
         carries = with_retries(cl, run)
         carries = [c for c in carries if c[3] > 0]
+        if not carries:  # more rounds than a partition has rows: this round had none
+            continue
         params, averaged = _average(carries, state)
         net.params[...] = params
         state.t, state.arrays, state.scalars = averaged.t, averaged.arrays, averaged.scalars
