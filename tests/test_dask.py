@@ -203,3 +203,18 @@ def test_blocks_computed_on_one_worker_are_spread_over_both(client):
         assert set(where_x[x.key]) & set(where_y[y.key])
     np.testing.assert_array_equal(np.concatenate(client.gather(xs)), X)  # same rows, in order
     np.testing.assert_array_equal(np.concatenate(client.gather(ys)), Y)
+
+
+def test_a_worker_with_several_threads_gives_the_in_memory_cost():
+    # tasks run side by side in a worker's threads: each thread has its own Backprop buffers
+    X, Y = _data(m=800)
+    net = _net()
+    want_loss, want_grads = nl.loss_and_grads(net, X, Y, "cross_entropy")
+    with LocalCluster(n_workers=1, threads_per_worker=4, processes=True,
+                      dashboard_address="127.0.0.1:0", host="127.0.0.1") as cluster, \
+            Client(cluster) as c:
+        objective = DaskObjective(net, X, Y, loss="cross_entropy", client=c, partitions=8)
+        for _ in range(5):
+            loss, grads = objective(net.params)
+            assert loss == pytest.approx(want_loss, rel=1e-12)
+            np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-14)

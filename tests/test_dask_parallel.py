@@ -194,17 +194,17 @@ def test_a_run_stopped_and_resumed_from_its_checkpoint_ends_where_an_undisturbed
     X, Y = _data(m=500, seed=9)
     Xd, Yd = da.from_array(X, chunks=(100, 4)), da.from_array(Y, chunks=(100, 3))
 
-    def run(net, **kw):
-        common = dict(optimizer=Adam(0.01), epochs=6, batch_size=32, seed=5, client=client)
+    def run(net, epochs=6, **kw):
+        common = dict(optimizer=Adam(0.01), batch_size=32, seed=5, client=client)
         if how == "streamed":
-            return fit_streamed(net, Xd, Yd, **common, **kw)
-        return fit_data_parallel(net, Xd, Yd, mode=how, **common, **kw)
+            return fit_streamed(net, Xd, Yd, epochs=epochs, **common, **kw)
+        return fit_data_parallel(net, Xd, Yd, mode=how, epochs=epochs, **common, **kw)
 
     calm = _net(seed=7)
     whole = run(calm)
     ckpt = tmp_path / "run.ckpt"
-    first = _net(seed=7)
-    run(first, checkpoint=ckpt, checkpoint_every=2, callback=lambda epoch, loss: epoch == 2)
+    first = _net(seed=7)  # an interrupted run: its last checkpoint holds epoch 3
+    run(first, epochs=3, checkpoint=ckpt, checkpoint_every=2)
     assert nl.files.checkpoint.read_checkpoint(ckpt).epochs_done == 3
     resumed = _net(seed=0)  # the parameters come from the checkpoint
     h = run(resumed, checkpoint=ckpt, resume=ckpt)
@@ -224,3 +224,36 @@ def test_more_rounds_than_rows_and_tiny_partitions_still_train(client):
     assert np.isfinite(h.train_loss).all()
     assert not np.array_equal(net.params, before)
     assert np.isfinite(net.params).all()
+
+
+def test_resuming_a_finished_run_adds_nothing_and_bad_settings_are_clear_errors(client,
+                                                                                 tmp_path):
+    from neuronless.dask import fit_streamed
+
+    X, Y = _data(m=200, seed=2)
+    ckpt = tmp_path / "done.ckpt"
+    net = _net()
+    fit_data_parallel(net, X, Y, optimizer=Adam(0.01), epochs=5, batch_size=32, client=client,
+                      partitions=4, checkpoint=ckpt, callback=lambda e, loss: e == 1)
+    stopped = net.params.copy()
+    again = _net(seed=9)
+    h = fit_data_parallel(again, X, Y, optimizer=Adam(0.01), epochs=5, batch_size=32,
+                          client=client, partitions=4, resume=ckpt)
+    np.testing.assert_array_equal(again.params, stopped)  # stopped for good: nothing added
+    assert len(h.train_loss) == 2
+    assert h.stopped_reason == "callback"
+    with pytest.raises(ConfigError, match="epochs must be at least 2"):
+        fit_data_parallel(_net(), X, Y, optimizer=Adam(0.01), epochs=1, batch_size=32,
+                          client=client, partitions=4, resume=ckpt)
+    with pytest.raises(ConfigError, match="cannot resume"):  # other partitions, other rows
+        fit_data_parallel(_net(), X, Y, optimizer=Adam(0.01), epochs=5, batch_size=32,
+                          client=client, partitions=5, resume=ckpt)
+    with pytest.raises(ConfigError, match="seed must be an integer"):
+        fit_data_parallel(_net(), X, Y, client=client, seed=None)
+    with pytest.raises(ConfigError, match="seed must be an integer"):
+        fit_streamed(_net(), X, Y, client=client, seed=np.random.default_rng(0))
+    bad = Y * 2  # not probabilities: cross-entropy's target check, as in memory
+    with pytest.raises(ConfigError, match="must be probability distributions"):
+        fit_data_parallel(_net(), X, bad, client=client, epochs=1)
+    with pytest.raises(ConfigError, match="must be probability distributions"):
+        fit_streamed(_net(), X, bad, client=client, epochs=1)

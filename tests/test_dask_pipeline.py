@@ -196,3 +196,12 @@ def test_validation_rows_are_held_out_of_each_partition_and_watched(client):
     with pytest.raises(DataError, match="must leave rows for both"):
         nl.train(dd.from_pandas(df.iloc[:6], npartitions=3), "y", client=client,
                  validation_fraction=0.1, optimizer="irprop+", epochs=2)
+
+
+def test_rprop_with_a_batch_size_takes_mini_batches_on_dask_as_in_memory(client):
+    df = _frame(n=400).drop(columns=["v"])
+    model = nl.train(dd.from_pandas(df, npartitions=2), "y", client=client, optimizer="irprop+",
+                     batch_size=50, epochs=2)
+    assert model.info["dask"]["mode"] == "streamed"
+    assert nl.train(dd.from_pandas(df, npartitions=2), "y", client=client, optimizer="irprop+",
+                    epochs=2).info["dask"]["mode"] == "full batch"

@@ -149,3 +149,8 @@ def test_the_pipeline_on_dask_refuses_what_it_cannot_run(client):
         nl.train(ddf, "y", client=client, optimizer="lbfgs", checkpoint="x.ckpt")
     with pytest.raises(ConfigError, match="checkpoint"):
         nl.train(ddf, "y", client=client, fann_compatible=True, checkpoint="x.ckpt")
+
+
+def test_fann_with_no_rows_is_a_clear_error(client):
+    with pytest.raises(nl.DataError, match="no patterns"):
+        fit_fann(_fann_net(), np.zeros((0, 4)), np.zeros((0, 3)), client=client)

@@ -155,3 +155,18 @@ def test_the_partition_rules_give_the_in_memory_errors():
     one = [(0, pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "a", "a"]}))]
     with pytest.raises(DataError, match="only the class 'a'"):
         prepare_parts(in_memory(one), PartSpec("y"), recipe, opts)
+
+
+def test_the_partitioned_r2_keeps_its_precision_for_targets_with_a_large_mean():
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(11)
+    n = 600
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["v"] = 1e8 + df.a - 0.5 * df.b + 0.3 * rng.normal(size=n)  # sums of squares ~1e16·n
+    recipe, opts = pipeline.DEFAULTS.replace(epochs=3), pipeline.Options()
+    parts = _parts(df, rng)
+    _, model = prepare_parts(in_memory(parts), PartSpec("v"), recipe, opts)
+    got = score_parts(in_memory(parts), PartSpec("v"), model)
+    want = r2_score(df["v"].to_numpy(), np.asarray(model.predict(df)).reshape(-1))
+    assert got["r2"] == pytest.approx(want, rel=1e-6, abs=1e-9)

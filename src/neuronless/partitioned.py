@@ -32,7 +32,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .data import Labels, StandardScaler
-from .data.chunked import Mapper, exact_quantiles, fit_scaler, in_memory, moments
+from .data.chunked import (
+    Mapper,
+    chunk_moments,
+    exact_quantiles,
+    fit_scaler,
+    in_memory,
+    merge_moments,
+    moments,
+)
 from .data.columns import MAX_DISTINCT, TableEncoder, column_numbers, merge
 from .data.labels import task_of_numbers
 from .data.read import Table
@@ -324,14 +332,16 @@ def training_rows(chunk: tuple[int, Any], spec: PartSpec, model: Model,
 
 
 def _chunk_score(chunk: tuple[int, Any], spec: PartSpec, model: Model,
-                 split: Split | None = None) -> Array:
+                 split: Split | None = None) -> Any:
     X, t = _select(chunk, *_inputs_and_targets(chunk, spec, model), split, "validation")
     out = model.net.forward(X).astype(np.float64)
     if model.labels is not None:
         idx = (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
         return np.array([len(X), float(np.sum(idx == t))])
     err = model._unscale(out) - t
-    return np.concatenate([[len(X)], (err ** 2).sum(axis=0), t.sum(axis=0), (t ** 2).sum(axis=0)])
+    # the targets' moments for R²'s total sum of squares, merged without cancellation
+    t2 = np.asarray(t, dtype=np.float64).reshape(len(X), -1)
+    return (err ** 2).sum(axis=0), chunk_moments(t2)
 
 
 def score_parts(mapper: Mapper, spec: PartSpec, model: Model,
@@ -339,13 +349,13 @@ def score_parts(mapper: Mapper, spec: PartSpec, model: Model,
     """Accuracy (classification) or RMSE and R² (regression, averaged over the outputs as
     :func:`neuronless.model.regression_metrics` does) on every partition's rows (with
     ``split``: the held-out ones), one pass."""
-    s = np.sum(mapper(_chunk_score, spec, model, split), axis=0)
-    n = s[0]
+    parts = mapper(_chunk_score, spec, model, split)
     if model.labels is not None:
-        return {"accuracy": float(s[1] / n)}
-    k = (len(s) - 1) // 3
-    sse, total, squares = s[1:1 + k], s[1 + k:1 + 2 * k], s[1 + 2 * k:]
-    sst = squares - total ** 2 / n
+        s = np.sum(parts, axis=0)
+        return {"accuracy": float(s[1] / s[0])}
+    sse = np.sum([p[0] for p in parts], axis=0)
+    counts, _, sst, _, _ = merge_moments([p[1] for p in parts])
+    n = counts[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0),
                       np.where(sse == 0, 1.0, 0.0))

@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -86,19 +87,22 @@ def _block_sums(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tupl
     return value * m, grads, m
 
 
-#: on a worker: the Backprop buffers of the last few (network, rows, loss), reused epoch after
-#: epoch instead of allocated each time (partitions mostly share one size; two are kept)
-_BUFFERS: dict[tuple[int, int, str], Backprop] = {}
+#: on a worker: each thread's Backprop buffers of its last two (network, rows, loss), reused
+#: epoch after epoch instead of allocated each time (partitions mostly share one size; a
+#: worker's threads run tasks side by side, so each thread has its own)
+_BUFFERS = threading.local()
 
 
 def _backprop(net: Network, m: int, loss: Loss) -> Backprop:
+    cache: dict[tuple[int, int, str], Backprop] = getattr(_BUFFERS, "cache", None) or {}
+    _BUFFERS.cache = cache
     key = (id(net), m, loss.name)
-    bp = _BUFFERS.pop(key, None)
+    bp = cache.pop(key, None)
     if bp is None or bp.net is not net or bp.loss != loss:  # losses are frozen dataclasses
         bp = Backprop(net, m, loss, 0.0)
-    _BUFFERS[key] = bp  # the newest last
-    while len(_BUFFERS) > 2:
-        del _BUFFERS[next(iter(_BUFFERS))]
+    cache[key] = bp  # the newest last
+    while len(cache) > 2:
+        del cache[next(iter(cache))]
     return bp
 
 
@@ -117,6 +121,11 @@ def with_retries(client: Any, run: Callable[[bool], Any]) -> Any:
                 raise ClusterError(
                     f"lost the Dask scheduler: the client is {client.status!r} "
                     f"({type(e).__name__}: {e}).") from e
+            if type(e).__name__ == "KilledWorker":  # the scheduler gave up on a task
+                raise ClusterError(
+                    f"a task's workers died one after another ({e}); the usual cause is a "
+                    "partition too big for a worker's memory: use smaller partitions or "
+                    "workers with more memory.") from e
             if not isinstance(e, (FutureCancelledError, OSError)):
                 raise
             if attempt == RETRIES:
@@ -309,10 +318,12 @@ class Checkpoints:
         self.fit_args = json.loads(json.dumps(fit_args, default=repr))
         self.saved_at = 0
 
-    def load(self, state: State, history: History) -> tuple[State, int, History,
-                                                            dict[str, Any] | None]:
+    def load(self, state: State, history: History, epochs: int) -> tuple[
+            State, int, History, dict[str, Any] | None]:
         """(state, epochs done, history, generator state) to continue from: the checkpoint's
-        with ``resume=`` (the network gets its parameters), else the given ones."""
+        with ``resume=`` (the network gets its parameters), else the given ones. A
+        checkpoint of a run that stopped for good (a callback, early stopping) continues
+        nothing: the epochs done are then ``epochs``."""
         from ..files.checkpoint import read_checkpoint
         from ..training import _architecture
 
@@ -325,11 +336,17 @@ class Checkpoints:
                 f"network {saved.net.sizes} and settings {saved.fit_args}; this run: "
                 f"{self.net.sizes} and {self.fit_args}). Resume with the same network, loss, "
                 "optimizer and settings, or start without resume=.")
+        if epochs < saved.epochs_done:
+            raise ConfigError(
+                f"epochs must be at least {saved.epochs_done}, the epochs already in "
+                f"{os.fspath(self.resume)} (epochs counts them too: it is the total); got "
+                f"{epochs}.")
         self.net.params[...] = saved.net.params
         self.saved_at = saved.epochs_done
         resumed = History(**{k: v for k, v in saved.history.items()
                              if k in History.__dataclass_fields__})
-        return saved.state, saved.epochs_done, resumed, saved.rng_state
+        done = epochs if saved.finished else saved.epochs_done
+        return saved.state, done, resumed, saved.rng_state
 
     def after(self, done: int, epochs: int, state: State, history: History, stop: bool,
               rng_state: dict[str, Any] | None = None) -> None:
@@ -401,9 +418,11 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     saves = Checkpoints(net, {
         "loss": objective.loss.name, "optimizer": type(opt).__name__,
         "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
-        "batch_size": None, "l2": objective.l2, "shuffle": False}, checkpoint,
+        "batch_size": None, "l2": objective.l2, "shuffle": True}, checkpoint,
         checkpoint_every, resume)
-    state, done, history, _ = saves.load(opt.init(net.params), History())
+    state, done, history, _ = saves.load(opt.init(net.params), History(), epochs)
+    if done >= epochs:  # resumed from the end of a run: nothing to add
+        return history
     for epoch in range(done, epochs):
         try:
             value, grads = objective(net.params)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..backprop import resolve_loss
+from ..backprop import check_loss_targets, resolve_loss
 from ..errors import ConfigError, DataError, TrainingDivergedError
 from ..losses import Loss
 from ..network import Network
@@ -52,6 +52,13 @@ from .objective import (
 
 Array = NDArray[Any]
 MODES = ("average", "sync")
+
+
+def _check_seed(seed: Any) -> None:
+    """The row orders are drawn from (seed, epoch, partition): an integer >= 0."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0 (the row orders are drawn from seed, "
+                          f"epoch and partition); got {seed!r}.")
 
 
 def _rows(x: Any) -> int:
@@ -153,6 +160,7 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
     for name, count in (("epochs", epochs), ("batch_size", batch_size), ("rounds", rounds)):
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigError(f"{name} must be a positive integer; got {count!r}.")
+    _check_seed(seed)
     cl = _client(client)
     loss_obj = resolve_loss(net, loss)
     opt = get_optimizer(optimizer)
@@ -161,6 +169,7 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
     if total == 0:
         raise DataError("X has no rows; training needs at least one sample.")
     sizes = cl.gather([cl.submit(_rows, x, pure=False) for x in xs])
+    cl.gather([cl.submit(check_loss_targets, loss_obj, y, pure=False) for y in ys])
     remote_net = cl.scatter(net, broadcast=True, hash=False)
     groups: list[list[int]] = []
     if mode == "average":
@@ -169,9 +178,12 @@ def fit_data_parallel(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam",
         "loss": loss_obj.name, "optimizer": type(opt).__name__,
         "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
         "batch_size": batch_size, "l2": l2, "shuffle": True,
-        "cluster": {"mode": mode, "seed": seed, "rounds": rounds, "copies": len(groups)}},
+        "cluster": {"mode": mode, "seed": seed, "rounds": rounds, "copies": len(groups),
+                    "partitions": [int(n) for n in sizes]}},
         checkpoint, checkpoint_every, resume)
-    state, done, history, _ = saves.load(opt.init(net.params), History())
+    state, done, history, _ = saves.load(opt.init(net.params), History(), epochs)
+    if done >= epochs:  # resumed from the end of a run: nothing to add
+        return history
     for epoch in range(done, epochs):
         lr = schedule(epoch) if schedule is not None else None
         try:

@@ -39,7 +39,7 @@ from ..partitioned import (
     score_parts,
     training_rows,
 )
-from ..pipeline import FULL_BATCH, Options, Recipe, _info, _loss, method_of, resolve_recipe
+from ..pipeline import Options, Recipe, _info, _loss, method_of, resolve_recipe
 from ..training import History
 from .objective import DaskObjective, _client
 
@@ -273,8 +273,8 @@ def _mode(recipe: Recipe, method: str, data_parallel: str | None) -> str:
     if data_parallel is not None and data_parallel not in MODES:
         raise ConfigError(f"data_parallel must be one of {list(MODES)} or None; got "
                           f"{data_parallel!r}.")
-    if method == "gradient" and (recipe.batch_size is None or recipe.optimizer in FULL_BATCH):
-        mode = "full batch"
+    if method == "gradient" and recipe.batch_size is None:  # as in memory: rprop with a
+        mode = "full batch"                                  # batch size takes mini-batches
     elif method == "whole_batch":
         mode = recipe.optimizer
     elif method == "fann":
@@ -282,9 +282,10 @@ def _mode(recipe: Recipe, method: str, data_parallel: str | None) -> str:
     else:
         return data_parallel or "streamed"
     if data_parallel is not None:
-        raise ConfigError(f"data_parallel={data_parallel!r} is for mini-batch step rules "
-                          f"(adam, sgd, ...); {recipe.optimizer} trains on the whole batch, "
-                          "which on Dask is data-parallel already. Leave data_parallel out.")
+        raise ConfigError(f"data_parallel={data_parallel!r} is for mini-batch training (a "
+                          f"batch size); {recipe.optimizer} here trains on the whole batch, "
+                          "which on Dask is data-parallel already. Leave data_parallel out "
+                          "or give a batch size.")
     return mode
 
 
@@ -340,7 +341,9 @@ class _Watch:
         return self.since >= self.recipe.early_stopping
 
     def finish(self, history: Any) -> Any:
-        if self.validation is not None:  # after those of a resumed run's checkpoint, if any
+        if self.validation is not None:
+            # the epochs watched by this call (checkpoints do not hold the watch: a resumed
+            # run's val_loss starts at the resume, and its patience count starts again)
             history.val_loss = list(history.val_loss) + self.val_loss
         if self.recipe.early_stopping and self.best_params is not None:
             self.net.params[...] = self.best_params

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backprop import check_loss_targets
 from ..errors import ConfigError, ShapeError, TrainingDivergedError
 from ..losses import Loss
 from ..network import Network
@@ -34,8 +35,10 @@ from ..training import History, Trainer
 from .objective import Checkpoints, _client, cluster_error
 
 
-def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[Any], list[Any]]:
-    """The row blocks of X and Y as lists of Dask tasks (delayed objects or futures)."""
+def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[Any], list[Any],
+                                                                          list[int]]:
+    """The row blocks of X and Y as lists of Dask tasks (delayed objects or futures), and
+    their row counts."""
     import importlib
 
     da: Any = importlib.import_module("dask.array")
@@ -53,7 +56,8 @@ def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[A
                              f"{Yd.shape[0]}.")
         Xd = Xd.rechunk({1: -1})
         Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
-        return list(Xd.to_delayed().ravel()), list(Yd.to_delayed().ravel())
+        return (list(Xd.to_delayed().ravel()), list(Yd.to_delayed().ravel()),
+                [int(n) for n in Xd.chunks[0]])
     Xa, Ya = np.asarray(X), np.asarray(Y)
     if Ya.ndim == 1:
         Ya = Ya.reshape(-1, 1)
@@ -65,7 +69,7 @@ def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[A
     cuts = np.linspace(0, len(Xa), k + 1).astype(int)
     xs = client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
     ys = client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
-    return list(xs), list(ys)
+    return list(xs), list(ys), [int(b - a) for a, b in itertools.pairwise(cuts)]
 
 
 def _pair(x: Any, y: Any) -> tuple[Any, Any]:
@@ -109,8 +113,11 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
                           "neuronless.dask.fit_full_batch.")
     if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
         raise ConfigError(f"prefetch must be an integer >= 0; got {prefetch!r}.")
+    from .parallel import _check_seed
+
+    _check_seed(seed)
     cl = _client(client)
-    xs, ys = _blocks(X, Y, cl, partitions)
+    xs, ys, sizes = _blocks(X, Y, cl, partitions)
     import importlib
 
     delayed: Any = importlib.import_module("dask").delayed
@@ -121,14 +128,18 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
         "loss": trainer.loss.name, "optimizer": type(opt).__name__,
         "hyperparameters": hyperparameters(opt) if dataclasses.is_dataclass(opt) else {},
         "batch_size": batch_size, "l2": l2, "shuffle": shuffle,
-        "cluster": {"mode": "streamed", "seed": seed}}, checkpoint, checkpoint_every, resume)
+        "cluster": {"mode": "streamed", "seed": seed, "partitions": sizes}}, checkpoint,
+        checkpoint_every, resume)
     rng = np.random.default_rng(seed)
-    trainer.state, done, history, rng_state = saves.load(trainer.state, History())
+    trainer.state, done, history, rng_state = saves.load(trainer.state, History(), epochs)
+    if done >= epochs:  # resumed from the end of a run: nothing to add
+        return history
     if rng_state is not None:
         rng.bit_generator.state = rng_state
     for epoch in range(done, epochs):
         try:
-            value = _epoch(trainer, net, cl, pairs, rng, epoch, shuffle, schedule, prefetch)
+            value = _epoch(trainer, net, cl, pairs, rng, epoch, shuffle, schedule, prefetch,
+                           check=epoch == done)
         except Exception as e:
             lost = cluster_error(cl, e)
             if lost is None:
@@ -152,9 +163,11 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
 
 
 def _epoch(trainer: Trainer, net: Network, cl: Any, pairs: list[Any], rng: Any, epoch: int,
-           shuffle: bool, schedule: Callable[[int], float] | None, prefetch: int) -> float:
+           shuffle: bool, schedule: Callable[[int], float] | None, prefetch: int,
+           check: bool = False) -> float:
     """One streamed epoch: the partitions in a seeded order, each one's rows shuffled;
-    the rows' mean loss."""
+    the rows' mean loss. ``check``: check each partition's targets first (the in-memory
+    checks' messages)."""
     order = rng.permutation(len(pairs)) if shuffle else np.arange(len(pairs))
     lr = schedule(epoch) if schedule is not None else None
     pending = [cl.compute(pairs[i]) for i in order[:prefetch + 1]]
@@ -170,6 +183,8 @@ def _epoch(trainer: Trainer, net: Network, cl: Any, pairs: list[Any], rng: Any, 
         if xb.shape[1] != net.n_inputs:
             raise ShapeError(f"X has {xb.shape[1]} columns; the network takes "
                              f"{net.n_inputs} inputs.")
+        if check:
+            check_loss_targets(trainer.loss, yb)
         if shuffle:
             perm = rng.permutation(len(xb))
             xb, yb = xb[perm], yb[perm]

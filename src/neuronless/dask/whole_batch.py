@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ConfigError, TrainingDivergedError
+from ..errors import ConfigError, DataError, TrainingDivergedError
 from ..fann.params import FannParams
 from ..fann.train import FannHistory, FannTrainer
 from ..losses import Loss
@@ -87,6 +87,8 @@ def fit_fann(net: Network, X: Any, Y: Any, params: FannParams | None = None, *,
         raise ConfigError(f"desired_error must be a number >= 0; got {desired_error!r}.")
     trainer = FannTrainer(net, fparams, fann_compatible=fann_compatible, backend="numpy")
     xs, ys, rows = place(cl, net.n_inputs, X, Y, partitions)
+    if rows == 0:
+        raise DataError("the training data has no patterns; give at least one row.")
     n_out = net.n_outputs
     remote = {"net": cl.scatter(net, broadcast=True, hash=False)}
 

@@ -68,6 +68,21 @@ def moments(mapper: Mapper, columns: Columns, *args: Any) -> dict[str, FloatArra
     parts = mapper(_chunk_moments, columns, args)
     if not parts:
         raise DataError("the data has no chunks (partitions); it needs at least one row.")
+    n, mean, m2, lo, hi = merge_moments(parts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(n > 0, m2 / np.maximum(n, 1), np.nan)
+    return {"n": n, "mean": mean, "var": var, "min": lo, "max": hi}
+
+
+def chunk_moments(x: Array) -> tuple[Array, ...]:
+    """One chunk's (count, mean, centred sum of squares, min, max) per column of ``x``
+    (NaN: missing), for :func:`merge_moments`."""
+    return _chunk_moments(x, lambda chunk: chunk, ())
+
+
+def merge_moments(parts: Sequence[Sequence[Array]]) -> tuple[FloatArray, ...]:
+    """Chunks' (count, mean, centred sum of squares, min, max) merged, in order, with
+    Chan et al.'s update (no cancellation for data with a large mean)."""
     n, mean, m2, lo, hi = (np.array(v, dtype=np.float64) for v in parts[0])
     for nb, mb, m2b, lob, hib in parts[1:]:
         total = n + nb
@@ -77,9 +92,7 @@ def moments(mapper: Mapper, columns: Columns, *args: Any) -> dict[str, FloatArra
             mean = mean + delta * share
             m2 = m2 + m2b + delta ** 2 * n * share
         n, lo, hi = total, np.minimum(lo, lob), np.maximum(hi, hib)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(n > 0, m2 / np.maximum(n, 1), np.nan)
-    return {"n": n, "mean": mean, "var": var, "min": lo, "max": hi}
+    return n, mean, m2, lo, hi
 
 
 # --------------------------------------------------------------------------- quantiles
