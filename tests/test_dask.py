@@ -218,3 +218,12 @@ def test_a_worker_with_several_threads_gives_the_in_memory_cost():
             loss, grads = objective(net.params)
             assert loss == pytest.approx(want_loss, rel=1e-12)
             np.testing.assert_allclose(grads, want_grads, rtol=1e-10, atol=1e-14)
+
+
+def test_the_cost_alone_equals_the_in_memory_cost(client):
+    X, Y = _data(m=500)
+    net = _net()
+    want, _ = nl.loss_and_grads(net, X, Y, "cross_entropy", l2=0.7)
+    objective = DaskObjective(net, X, Y, loss="cross_entropy", l2=0.7, client=client,
+                              partitions=5)
+    assert objective.loss_at(net.params) == pytest.approx(want, rel=1e-10)

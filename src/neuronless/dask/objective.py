@@ -87,6 +87,17 @@ def _block_sums(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tupl
     return value * m, grads, m
 
 
+def _block_loss(net: Network, params: Array, X: Any, Y: Any, loss: Loss) -> tuple[float, int]:
+    """On a worker: one partition's summed cost (forward pass only) and row count."""
+    X = np.asarray(X, dtype=net.dtype)
+    Y = np.asarray(Y, dtype=net.dtype).reshape(len(X), -1)
+    if len(X) == 0:
+        return 0.0, 0
+    net.params[...] = params
+    with np.errstate(over="ignore", under="ignore"):
+        return loss.value(net.forward(X), Y) * len(X), len(X)
+
+
 #: on a worker: each thread's Backprop buffers of its last two (network, rows, loss), reused
 #: epoch after epoch instead of allocated each time (partitions mostly share one size; a
 #: worker's threads run tasks side by side, so each thread has its own)
@@ -136,11 +147,12 @@ def with_retries(client: Any, run: Callable[[bool], Any]) -> Any:
     raise AssertionError("unreachable")
 
 
-def place(client: Any, n_inputs: int, X: Any, Y: Any,
-          partitions: int | None = None) -> tuple[list[Any], list[Any], int]:
-    """Rows ``X``, ``Y`` as lists of Dask tasks, one per row block, and the row count:
-    a dask.array's row chunks where the cluster computes them (columns joined), NumPy arrays
-    cut into ``partitions`` blocks (default twice the workers) and scattered."""
+def blocks(client: Any, n_inputs: int, X: Any, Y: Any,
+           partitions: int | None = None) -> tuple[list[Any], list[Any], list[int]]:
+    """Rows ``X``, ``Y`` as lists of Dask tasks, one per row block, and the blocks' row
+    counts: a dask.array's row chunks as delayed objects (columns joined; nothing computed),
+    NumPy arrays cut into ``partitions`` blocks (default twice the workers) and scattered.
+    ``X`` must have ``n_inputs`` columns."""
     import dask.array as da
 
     if isinstance(X, da.Array) or isinstance(Y, da.Array):
@@ -155,11 +167,11 @@ def place(client: Any, n_inputs: int, X: Any, Y: Any,
         if Xd.shape[0] != Yd.shape[0]:
             raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} "
                              f"and {Yd.shape[0]}.")
+        n_cols = int(Xd.shape[1])
         Xd = Xd.rechunk({1: -1})
         Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
-        xs = client.compute(list(Xd.to_delayed().ravel()))
-        ys = client.compute(list(Yd.to_delayed().ravel()))
-        rows, n_cols = int(Xd.shape[0]), int(Xd.shape[1])
+        xs, ys = list(Xd.to_delayed().ravel()), list(Yd.to_delayed().ravel())
+        sizes = [int(n) for n in Xd.chunks[0]]
     else:
         Xa, Ya = np.asarray(X), np.asarray(Y)
         if Ya.ndim == 1:
@@ -167,16 +179,29 @@ def place(client: Any, n_inputs: int, X: Any, Y: Any,
         if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
             raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
                              f"{Xa.shape} and {Ya.shape}.")
+        n_cols = Xa.shape[1]
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
         cuts = np.linspace(0, len(Xa), k + 1).astype(int)
-        xs = client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
-        ys = client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
-        rows, n_cols = len(Xa), Xa.shape[1]
+        xs = list(client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False))
+        ys = list(client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False))
+        sizes = [int(b - a) for a, b in itertools.pairwise(cuts)]
     if n_inputs != n_cols:
         raise ShapeError(f"X has {n_cols} columns; the network takes {n_inputs} inputs.")
-    xs, ys = balance(client, list(xs), list(ys))
-    return xs, ys, rows
+    return xs, ys, sizes
+
+
+def place(client: Any, n_inputs: int, X: Any, Y: Any,
+          partitions: int | None = None) -> tuple[list[Any], list[Any], int]:
+    """:func:`blocks` kept on the workers: a dask.array's chunks computed where the
+    cluster computes them, then spread evenly (:func:`balance`); and the row count."""
+    from distributed import Future
+
+    xs, ys, sizes = blocks(client, n_inputs, X, Y, partitions)
+    if xs and not isinstance(xs[0], Future):  # a dask.array's delayed chunks
+        xs, ys = list(client.compute(xs)), list(client.compute(ys))
+    xs, ys = balance(client, xs, ys)
+    return xs, ys, sum(sizes)
 
 
 def _same(x: Any) -> Any:
@@ -269,6 +294,26 @@ class DaskObjective:
         self.evaluations += 1
         parts = with_retries(self.client, lambda fresh: self._parts(params, fresh))
         return self._reduce(parts, params)
+
+    def loss_at(self, params: Array) -> float:
+        """The cost alone at ``params`` (forward passes only, no gradient; the L2 term
+        added), as a validation loss needs it."""
+        def run(fresh: bool) -> list[tuple[float, int]]:
+            if fresh:
+                self._net = self.client.scatter(self.net, broadcast=True, hash=False)
+            p = self.client.scatter(np.asarray(params, dtype=self.net.dtype), hash=False)
+            futures = [self.client.submit(_block_loss, self._net, p, x, y, self.loss,
+                                          pure=False)
+                       for x, y in zip(self._x, self._y, strict=True)]
+            out: list[tuple[float, int]] = self.client.gather(futures)
+            return out
+
+        parts = with_retries(self.client, run)
+        value = sum(v for v, _ in parts) / self.rows  # in partition order
+        if self.l2:
+            w = np.asarray(params, dtype=np.float64) * self.net.regularized
+            value += self.l2 / (2 * self.rows) * float(np.vdot(w, w))
+        return float(value)
 
     def _parts(self, params: Array, fresh: bool) -> list[tuple[float, Array, int]]:
         """Every partition's (summed cost, summed gradient, rows), in partition order."""
@@ -446,4 +491,4 @@ def fit_full_batch(net: Network, X: Any, Y: Any, *, optimizer: Any = "irprop+",
     return history
 
 
-__all__ = ["Checkpoints", "DaskObjective", "balance", "cluster_error", "fit_full_batch", "place", "placement", "with_retries"]
+__all__ = ["Checkpoints", "DaskObjective", "balance", "blocks", "cluster_error", "fit_full_batch", "place", "placement", "with_retries"]

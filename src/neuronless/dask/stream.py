@@ -18,7 +18,6 @@ one short batch).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import os
 from collections.abc import Callable
@@ -32,44 +31,7 @@ from ..losses import Loss
 from ..network import Network
 from ..optimizers import hyperparameters
 from ..training import History, Trainer
-from .objective import Checkpoints, _client, cluster_error
-
-
-def _blocks(X: Any, Y: Any, client: Any, partitions: int | None) -> tuple[list[Any], list[Any],
-                                                                          list[int]]:
-    """The row blocks of X and Y as lists of Dask tasks (delayed objects or futures), and
-    their row counts."""
-    import importlib
-
-    da: Any = importlib.import_module("dask.array")
-    if isinstance(X, da.Array) or isinstance(Y, da.Array):
-        Xd = X if isinstance(X, da.Array) else da.from_array(np.asarray(X))
-        Yd = Y if isinstance(Y, da.Array) else da.from_array(np.asarray(Y))
-        if Yd.ndim == 1:
-            Yd = Yd.reshape(-1, 1)
-        if Xd.ndim != 2 or Yd.ndim != 2:
-            raise ShapeError(f"X must be 2-D and Y 1-D or 2-D; got {Xd.shape} and {Yd.shape}.")
-        if any(math.isnan(c) for c in (*Xd.shape, *Yd.shape)):
-            Xd, Yd = Xd.compute_chunk_sizes(), Yd.compute_chunk_sizes()
-        if Xd.shape[0] != Yd.shape[0]:
-            raise ShapeError(f"X and Y need the same number of rows; got {Xd.shape[0]} and "
-                             f"{Yd.shape[0]}.")
-        Xd = Xd.rechunk({1: -1})
-        Yd = Yd.rechunk({0: Xd.chunks[0], 1: -1})
-        return (list(Xd.to_delayed().ravel()), list(Yd.to_delayed().ravel()),
-                [int(n) for n in Xd.chunks[0]])
-    Xa, Ya = np.asarray(X), np.asarray(Y)
-    if Ya.ndim == 1:
-        Ya = Ya.reshape(-1, 1)
-    if Xa.ndim != 2 or Ya.ndim != 2 or len(Xa) != len(Ya):
-        raise ShapeError(f"X must be (m, n_in) and Y (m, n_out) with the same rows; got "
-                         f"{Xa.shape} and {Ya.shape}.")
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    k = max(1, min(len(Xa), 2 * n_workers if partitions is None else int(partitions)))
-    cuts = np.linspace(0, len(Xa), k + 1).astype(int)
-    xs = client.scatter([Xa[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
-    ys = client.scatter([Ya[a:b] for a, b in itertools.pairwise(cuts)], hash=False)
-    return list(xs), list(ys), [int(b - a) for a, b in itertools.pairwise(cuts)]
+from .objective import Checkpoints, _client, blocks, cluster_error
 
 
 def _pair(x: Any, y: Any) -> tuple[Any, Any]:
@@ -117,7 +79,7 @@ def fit_streamed(net: Network, X: Any, Y: Any, *, optimizer: Any = "adam", epoch
 
     _check_seed(seed)
     cl = _client(client)
-    xs, ys, sizes = _blocks(X, Y, cl, partitions)
+    xs, ys, sizes = blocks(cl, net.n_inputs, X, Y, partitions)
     import importlib
 
     delayed: Any = importlib.import_module("dask").delayed
@@ -180,9 +142,6 @@ def _epoch(trainer: Trainer, net: Network, cl: Any, pairs: list[Any], rng: Any, 
         yb = np.asarray(yb, dtype=net.dtype)
         if len(xb) == 0:
             continue
-        if xb.shape[1] != net.n_inputs:
-            raise ShapeError(f"X has {xb.shape[1]} columns; the network takes "
-                             f"{net.n_inputs} inputs.")
         if check:
             check_loss_targets(trainer.loss, yb)
         if shuffle:
