@@ -797,7 +797,7 @@ def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | Non
          recipe: Recipe, opts: Options, weights: Array | None = None,
          state: Any = None) -> tuple[Network, History, dict[str, Any]]:
     """Train ``net`` with the recipe's method; (network, history, extra info)."""
-    from .training import EarlyStopping, History, fit
+    from .training import EarlyStopping, fit
 
     method = method_of(recipe, opts)
     if weights is not None and method in ("fann", "cascade"):
@@ -812,17 +812,9 @@ def _run(net: Network, X: Array, Y: Array, validation: tuple[Array, Array] | Non
     if method == "whole_batch":
         from .minimize import minimize
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = minimize(net, X, Y, recipe.optimizer, loss=opts.loss, l2=recipe.l2,
-                              maxiter=recipe.epochs, sample_weight=weights)
-        for w in caught:
-            opts.say("note", " ".join(str(w.message).split()))
-        opts.say("progress", f"{recipe.optimizer}: {result.iterations} iterations, loss "
-                             f"{result.loss:.6g}")
-        history = History(epoch=list(range(len(result.loss_history))),
-                          train_loss=list(result.loss_history), stopped_reason=result.message)
-        return net, history, {}
+        return net, whole_batch_history(lambda: minimize(
+            net, X, Y, recipe.optimizer, loss=opts.loss, l2=recipe.l2, maxiter=recipe.epochs,
+            sample_weight=weights), recipe, opts), {}
     stopping = (EarlyStopping(patience=recipe.early_stopping, min_delta=recipe.min_delta)
                 if recipe.early_stopping else None)
     history = fit(net, X, Y, loss=_loss(net, recipe, opts), optimizer=recipe.make_optimizer(),
@@ -856,25 +848,58 @@ def fann_params(recipe: Recipe, opts: Options) -> Any:
                       learning_rate=0.7 if recipe.learning_rate is None else recipe.learning_rate)
 
 
-def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -> History:
-    """Train with FANN's algorithm (FannTrainer, FANN-compatible); a training History."""
-    from .fann.train import FannTrainer
+def whole_batch_history(run: Callable[[], Any], recipe: Recipe, opts: Options,
+                        passes: bool = False) -> History:
+    """L-BFGS/CG training around ``run()``, which minimises (in memory, or on a cluster:
+    ``passes`` says how many passes over its rows it took): its warnings as notes, the
+    progress line and the History."""
     from .training import History
 
-    opts.say("info", net.summary())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run()
+    for w in caught:
+        opts.say("note", " ".join(str(w.message).split()))
+    over = f", {result.evaluations} passes over the cluster's rows" if passes else ""
+    opts.say("progress", f"{recipe.optimizer}: {result.iterations} iterations{over}, loss "
+                         f"{result.loss:.6g}")
+    return History(epoch=list(range(len(result.loss_history))),
+                   train_loss=list(result.loss_history), stopped_reason=result.message)
+
+
+def fann_history(run: Callable[[Any, float], Any], recipe: Recipe, opts: Options,
+                 where: str = "") -> History:
+    """FANN-compatible training around ``run(params, desired_error)``, which runs FANN's
+    epochs (in memory, or on a cluster: ``where``) and returns their FannHistory: the
+    progress lines and the History."""
+    from .training import History
+
     params = fann_params(recipe, opts)
-    trainer = FannTrainer(net, params, fann_compatible=True, backend=opts.backend)
     desired = 0.0 if opts.desired_error is None else opts.desired_error
-    opts.say("progress", f"FANN-compatible training: {recipe.optimizer}, "
+    opts.say("progress", f"FANN-compatible training{where}: {recipe.optimizer}, "
                          f"{params.train_error_function} error function, up to {recipe.epochs} "
                          f"epochs, desired MSE {desired:g}")
-    h = trainer.train_on_data(X, Y, recipe.epochs, desired)
+    h = run(params, desired)
     reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
     opts.say("progress", f"FANN MSE {h.mse[-1]:.6g}, bit fail {h.bit_fail[-1]} after "
                          f"{len(h)} epochs")
-    history = History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
-                      stopped_reason=reason)
-    history.backend = trainer.last_backend
+    return History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
+                   stopped_reason=reason)
+
+
+def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -> History:
+    """Train with FANN's algorithm (FannTrainer, FANN-compatible); a training History."""
+    from .fann.train import FannTrainer
+
+    opts.say("info", net.summary())
+    trainers: list[FannTrainer] = []
+
+    def run(params: Any, desired: float) -> Any:
+        trainers.append(FannTrainer(net, params, fann_compatible=True, backend=opts.backend))
+        return trainers[0].train_on_data(X, Y, recipe.epochs, desired)
+
+    history = fann_history(run, recipe, opts)
+    history.backend = trainers[0].last_backend
     return history
 
 

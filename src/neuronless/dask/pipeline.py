@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,8 +38,16 @@ from ..partitioned import (
     score_parts,
     training_rows,
 )
-from ..pipeline import Options, Recipe, _info, _loss, method_of, resolve_recipe
-from ..training import History
+from ..pipeline import (
+    Options,
+    Recipe,
+    _info,
+    _loss,
+    fann_history,
+    method_of,
+    resolve_recipe,
+    whole_batch_history,
+)
 from .objective import DaskObjective, _client
 
 Log = Callable[[str, str], None]
@@ -326,7 +333,7 @@ class _Watch:
     def __call__(self, epoch: int, loss: float) -> bool:
         line = f"epoch {epoch + 1}/{self.recipe.epochs}: loss {loss:.6g}"
         if self.validation is not None:  # the held-out rows' loss after the epoch's steps
-            loss = self.validation(self.net.params)[0]
+            loss = self.validation.loss_at(self.net.params)
             self.val_loss.append(loss)
             line += f", val_loss {loss:.6g}"
         if self.opts.progress and ((epoch + 1) % self.every == 0 or epoch == 0):
@@ -385,31 +392,15 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, mode: str,
     if mode in ("lbfgs", "cg"):
         from .whole_batch import fit_minimize
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = fit_minimize(net, X, Y, recipe.optimizer, maxiter=recipe.epochs, loss=opts.loss,
-                                  l2=recipe.l2, client=client)
-        for w in caught:
-            opts.say("note", " ".join(str(w.message).split()))
-        opts.say("progress", f"{recipe.optimizer}: {result.iterations} iterations, "
-                             f"{result.evaluations} passes over the cluster's rows, loss "
-                             f"{result.loss:.6g}")
-        return History(epoch=list(range(len(result.loss_history))),
-                       train_loss=list(result.loss_history), stopped_reason=result.message)
+        return whole_batch_history(lambda: fit_minimize(
+            net, X, Y, recipe.optimizer, maxiter=recipe.epochs, loss=opts.loss, l2=recipe.l2,
+            client=client), recipe, opts, passes=True)
     if mode == "fann":
-        from ..pipeline import fann_params
         from .whole_batch import fit_fann
 
-        params = fann_params(recipe, opts)
-        desired = 0.0 if opts.desired_error is None else opts.desired_error
-        opts.say("progress", f"FANN-compatible training on the cluster: {recipe.optimizer}, "
-                             f"{params.train_error_function} error function, up to "
-                             f"{recipe.epochs} epochs, desired MSE {desired:g}")
-        h = fit_fann(net, X, Y, params, max_epochs=recipe.epochs, desired_error=desired,
-                     client=client)
-        reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
-        return History(epoch=list(range(len(h))), train_loss=list(h.mse), time=list(h.time),
-                       stopped_reason=reason)
+        return fann_history(lambda params, desired: fit_fann(
+            net, X, Y, params, max_epochs=recipe.epochs, desired_error=desired, client=client),
+            recipe, opts, where=" on the cluster")
     raise ConfigError(f"{recipe.optimizer} does not run on Dask.")
 
 
