@@ -867,19 +867,18 @@ def whole_batch_history(run: Callable[[], Any], recipe: Recipe, opts: Options,
                    train_loss=list(result.loss_history), stopped_reason=result.message)
 
 
-def fann_history(run: Callable[[Any, float], Any], recipe: Recipe, opts: Options,
+def fann_history(run: Callable[[float], Any], params: Any, recipe: Recipe, opts: Options,
                  where: str = "") -> History:
-    """FANN-compatible training around ``run(params, desired_error)``, which runs FANN's
-    epochs (in memory, or on a cluster: ``where``) and returns their FannHistory: the
+    """FANN-compatible training around ``run(desired_error)``, which runs FANN's epochs with
+    ``params`` (in memory, or on a cluster: ``where``) and returns their FannHistory: the
     progress lines and the History."""
     from .training import History
 
-    params = fann_params(recipe, opts)
     desired = 0.0 if opts.desired_error is None else opts.desired_error
     opts.say("progress", f"FANN-compatible training{where}: {recipe.optimizer}, "
                          f"{params.train_error_function} error function, up to {recipe.epochs} "
                          f"epochs, desired MSE {desired:g}")
-    h = run(params, desired)
+    h = run(desired)
     reason = "epochs" if h.stopped_reason == "max_epochs" else "desired error (FANN MSE)"
     opts.say("progress", f"FANN MSE {h.mse[-1]:.6g}, bit fail {h.bit_fail[-1]} after "
                          f"{len(h)} epochs")
@@ -892,14 +891,11 @@ def _fann_fit(net: Network, X: Array, Y: Array, recipe: Recipe, opts: Options) -
     from .fann.train import FannTrainer
 
     opts.say("info", net.summary())
-    trainers: list[FannTrainer] = []
-
-    def run(params: Any, desired: float) -> Any:
-        trainers.append(FannTrainer(net, params, fann_compatible=True, backend=opts.backend))
-        return trainers[0].train_on_data(X, Y, recipe.epochs, desired)
-
-    history = fann_history(run, recipe, opts)
-    history.backend = trainers[0].last_backend
+    params = fann_params(recipe, opts)
+    trainer = FannTrainer(net, params, fann_compatible=True, backend=opts.backend)  # checks first
+    history = fann_history(lambda desired: trainer.train_on_data(X, Y, recipe.epochs, desired),
+                           params, recipe, opts)
+    history.backend = trainer.last_backend
     return history
 
 

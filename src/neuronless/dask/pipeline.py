@@ -44,6 +44,7 @@ from ..pipeline import (
     _info,
     _loss,
     fann_history,
+    fann_params,
     method_of,
     resolve_recipe,
     whole_batch_history,
@@ -396,11 +397,14 @@ def _fit(model: Model, X: Any, Y: Any, recipe: Recipe, opts: Options, mode: str,
             net, X, Y, recipe.optimizer, maxiter=recipe.epochs, loss=opts.loss, l2=recipe.l2,
             client=client), recipe, opts, passes=True)
     if mode == "fann":
+        from ..fann.train import FannTrainer
         from .whole_batch import fit_fann
 
-        return fann_history(lambda params, desired: fit_fann(
+        params = fann_params(recipe, opts)
+        FannTrainer(net, params, fann_compatible=True, backend="numpy")  # its checks, first
+        return fann_history(lambda desired: fit_fann(
             net, X, Y, params, max_epochs=recipe.epochs, desired_error=desired, client=client),
-            recipe, opts, where=" on the cluster")
+            params, recipe, opts, where=" on the cluster")
     raise ConfigError(f"{recipe.optimizer} does not run on Dask.")
 
 
